@@ -1,0 +1,186 @@
+"""The runtime interface: the only thing an adapter has to provide.
+
+The object model in :mod:`relay_proto.api` (``RelayClient``, ``Call``,
+``Message``, actions, the connection driver) is written once against this
+small interface and imports no event-loop library.  ``relay_anyio`` implements
+it with anyio (asyncio or trio underneath), ``relay_trio`` with trio directly;
+each implementation is a few hundred lines (compare ``httpcore/_backends/base.py``
+and ``anyio/abc/_eventloop.py``).
+
+Conventions every implementation follows:
+
+* Time is the loop's monotonic clock (``current_time``); deadlines are absolute
+  on that clock, ``math.inf`` meaning "never".
+* Cancellation is the loop's own (anyio/trio cancel scopes).  The object model
+  never catches :meth:`Runtime.cancelled_exc_class`; it only uses
+  ``move_on_at`` scopes and checks ``cancelled_caught``.
+* Stream errors surface as ``OSError`` (including ``ConnectionError``) or
+  :class:`TransportClosed`; adapters map their library's exceptions at the
+  boundary (compare ``map_exceptions`` in ``httpcore/_exceptions.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+__all__ = [
+    "AsyncEvent",
+    "AsyncLock",
+    "ByteStream",
+    "CancelScope",
+    "MessageStream",
+    "Runtime",
+    "TaskGroup",
+    "Transport",
+    "TransportClosed",
+]
+
+T = TypeVar("T")
+
+
+class TransportClosed(ConnectionError):
+    """The stream was closed (by either side) while reading or writing."""
+
+
+class ByteStream(Protocol):
+    """A reliable byte stream (TCP, or TLS over TCP).  The core does WebSocket framing."""
+
+    async def receive_some(self, max_bytes: int = 65536) -> bytes:
+        """Return at least one byte, or ``b""`` at end of stream."""
+        ...
+
+    async def send_all(self, data: bytes) -> None:
+        """Write all of *data*; raises ``OSError``/``TransportClosed`` on failure."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the stream; never raises for an already-broken connection."""
+        ...
+
+
+class MessageStream(Protocol):
+    """A WebSocket whose framing is done by a library (e.g. ``httpx-ws``).
+
+    The core is then fed text messages instead of bytes.
+    """
+
+    async def receive_text(self) -> str | None:
+        """Return the next text message, or ``None`` when the WebSocket closed."""
+        ...
+
+    async def send_text(self, text: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Transport(Protocol):
+    """How the client reaches the server.
+
+    Attributes:
+        frames_websocket: True when the transport does WebSocket framing itself
+            (returns a :class:`MessageStream`); False for raw byte streams, where
+            the core's wsproto layer does it.
+    """
+
+    frames_websocket: bool
+
+    async def open(
+        self,
+        *,
+        url: str,
+        host: str,
+        port: int,
+        tls: bool,
+        ca_file: str | None,
+    ) -> ByteStream | MessageStream:
+        """Open a connection to *host*:*port* (``url`` is the full ws/wss URL)."""
+        ...
+
+
+class AsyncEvent(Protocol):
+    """A one-shot flag (``anyio.Event`` / ``trio.Event``)."""
+
+    def set(self) -> None: ...
+
+    def is_set(self) -> bool: ...
+
+    async def wait(self) -> None: ...
+
+
+class AsyncLock(Protocol):
+    """A FIFO-fair lock (used to serialise socket writes)."""
+
+    async def __aenter__(self) -> object: ...
+
+    async def __aexit__(self, *exc: object) -> bool | None: ...
+
+
+class CancelScope(Protocol):
+    """The subset of anyio/trio cancel scopes the object model uses."""
+
+    def cancel(self) -> None: ...
+
+    @property
+    def cancel_called(self) -> bool: ...
+
+    @property
+    def cancelled_caught(self) -> bool: ...
+
+    @property
+    def deadline(self) -> float: ...
+
+    @deadline.setter
+    def deadline(self, value: float) -> None: ...
+
+
+class TaskGroup(Protocol):
+    """A nursery / task group: ``start_soon`` plus the group's cancel scope."""
+
+    @property
+    def cancel_scope(self) -> CancelScope: ...
+
+    def start_soon(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
+    ) -> None: ...
+
+
+class Runtime(Protocol):
+    """Everything the object model needs from an event loop."""
+
+    #: Short name for logs and reprs: ``"anyio"`` or ``"trio"``.
+    name: str
+
+    #: The default transport (raw TCP/TLS streams feeding the core's wsproto layer).
+    default_transport: Transport
+
+    def current_time(self) -> float:
+        """The loop's monotonic clock, in seconds."""
+        ...
+
+    def create_event(self) -> AsyncEvent: ...
+
+    def create_lock(self) -> AsyncLock: ...
+
+    def move_on_at(self, deadline: float) -> AbstractContextManager[CancelScope]:
+        """A cancel scope that silently cancels its body at *deadline*."""
+        ...
+
+    def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]: ...
+
+    async def sleep_until(self, deadline: float) -> None: ...
+
+    async def checkpoint(self) -> None:
+        """Yield to the scheduler once (a cancellation point)."""
+        ...
+
+    def cancelled_exc_class(self) -> type[BaseException]: ...
+
+    def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
+        """Receive *signals* (SIGINT, SIGTERM) as an async iterator, as anyio/trio do."""
+        ...
+
+    def run(self, func: Callable[[], Awaitable[T]]) -> T:
+        """Run *func* to completion on a fresh event loop (blocking ``client.run()``)."""
+        ...
