@@ -1,0 +1,26 @@
+"""Suite-wide test settings.
+
+* Hypothesis runs a fixed, derandomized profile in CI and by default, so every run
+  of the suite explores exactly the same examples.  Long random runs live in
+  ``fuzz/`` (``make fuzz``); select them here with ``HYPOTHESIS_PROFILE=dev``.
+* Every test has a timeout (``timeout = 60`` in pyproject; tighter per test where
+  it matters) so a hang fails fast instead of stalling CI.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
