@@ -1,0 +1,693 @@
+"""The runnable RELAY emulator on anyio: sockets, TLS, the timer, the control endpoint.
+
+All protocol and simulation logic lives in :mod:`relay_proto.emulator`; this
+module only accepts sockets, moves bytes, ticks the sans-IO timer, and offers
+an async API for tests::
+
+    from relay_anyio.emulator import Caller, Emulator
+
+    async with Emulator(project="p", token="t", time_scale=0.001) as emu:
+        ...  # point a client at emu.url / emu.host
+        call = await emu.place_call(context="ivr", script=Caller().press("1"))
+        record = await call.wait_ended(timeout=5)
+
+Waiting methods take ``timeout=`` like the official SDK's ``wait(timeout=...)``
+(hence the ASYNC109 exemptions) and raise :class:`TimeoutError`.
+
+Self-contained on purpose: it imports only anyio, the standard library and
+``relay_proto.emulator`` (not the client object model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSListener
+
+from relay_proto.emulator import (
+    Caller,
+    CallRecord,
+    EmulatorServer,
+    JournalEntry,
+    MessageRecord,
+    NumberBehavior,
+)
+
+__all__ = [
+    "CallRecord",
+    "Caller",
+    "EmulatedCall",
+    "Emulator",
+    "FloodResult",
+    "JournalEntry",
+    "MessageRecord",
+    "NumberBehavior",
+]
+
+logger = logging.getLogger("relaykit.emulator")
+
+_CLOSE_LINGER = 2.0  # seconds a closing connection waits for the client's EOF
+
+
+@dataclass(frozen=True, slots=True)
+class FloodResult:
+    """Outcome of :meth:`Emulator.flood_events`."""
+
+    sent: int
+    acked: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        """ACKed events per second of wall time."""
+        return self.acked / self.seconds if self.seconds > 0 else math.inf
+
+
+class EmulatedCall:
+    """Handle on a call the emulator simulates (inbound placed calls, dial/connect legs)."""
+
+    def __init__(self, emulator: Emulator, record: CallRecord) -> None:
+        self._emu = emulator
+        self._record = record
+
+    @property
+    def call_id(self) -> str:
+        """The call's ``call_id`` on the wire."""
+        return self._record.call_id
+
+    @property
+    def record(self) -> CallRecord:
+        """A snapshot of what happened so far."""
+        return self._record.snapshot()
+
+    async def wait_state(self, state: str, timeout: float = 10.0) -> CallRecord:  # noqa: ASYNC109
+        """Wait until the call reaches *state* (or a later one); returns a snapshot.
+
+        Raises:
+            TimeoutError: if it does not happen within *timeout* seconds.
+        """
+        order = ("created", "ringing", "answered", "ending", "ended")
+        target = order.index(state)
+        await self._emu._wait(
+            lambda: order.index(self._record.state) >= target,
+            timeout,
+            f"call {self.call_id} to reach {state!r}",
+        )
+        return self._record.snapshot()
+
+    async def wait_ended(self, timeout: float = 10.0) -> CallRecord:  # noqa: ASYNC109
+        """Wait until the call has ended; returns the final :class:`CallRecord`.
+
+        Raises:
+            TimeoutError: if it is still up after *timeout* seconds.
+        """
+        return await self.wait_state("ended", timeout)
+
+    def __repr__(self) -> str:
+        return f"<EmulatedCall {self.call_id} {self._record.state}>"
+
+
+class _ConnIO:
+    __slots__ = ("scope", "stream", "wake")
+
+    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+        self.stream = stream
+        self.wake = anyio.Event()
+        self.scope = anyio.CancelScope()
+
+
+class Emulator:
+    """A local RELAY server on loopback (async context manager).
+
+    Args:
+        project / token: Accepted credentials (``None``: any non-empty pair).
+        jwt_tokens: Accepted JWTs.
+        time_scale: Multiplies every simulated duration (0.001 in tests).
+        host / port: Where to listen (port 0 = any free port).
+        tls_cert / tls_key: PEM files; given both, the server speaks ``wss://``.
+        control_port: Port of the HTTP control endpoint (``None``: off; 0: any free port).
+        ping_interval: Real seconds between server ``signalwire.ping``s (``None``: only
+            the one after connect).
+        journal_size: Frames the journal retains.
+    """
+
+    def __init__(
+        self,
+        *,
+        project: str | None = None,
+        token: str | None = None,
+        jwt_tokens: tuple[str, ...] | list[str] = (),
+        time_scale: float = 1.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        control_port: int | None = None,
+        ping_interval: float | None = 10.0,
+        journal_size: int = 200_000,
+    ) -> None:
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        self.server = EmulatorServer(
+            project=project,
+            token=token,
+            jwt_tokens=tuple(jwt_tokens),
+            time_scale=time_scale,
+            ping_interval=ping_interval,
+            journal_size=journal_size,
+        )
+        self._bind_host, self._bind_port = host, port
+        self._tls = (tls_cert, tls_key) if tls_cert and tls_key else None
+        self._control_port = control_port
+        self._io: dict[int, _ConnIO] = {}
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._changed = anyio.Event()
+        self._timer_wake = anyio.Event()
+        self._listeners: list[anyio.abc.Listener[Any]] = []
+        self.port = 0
+        self.control_port: int | None = None
+        self._handles: dict[str, EmulatedCall] = {}
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def host(self) -> str:
+        """``"127.0.0.1:PORT"`` — what a client takes as its ``host``."""
+        return f"{self._bind_host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """``ws://127.0.0.1:PORT`` (``wss://`` with TLS)."""
+        return f"{'wss' if self._tls else 'ws'}://{self.host}"
+
+    @property
+    def control_url(self) -> str | None:
+        """``http://127.0.0.1:CONTROL_PORT`` when the control endpoint runs."""
+        return (
+            None if self.control_port is None else (f"http://{self._bind_host}:{self.control_port}")
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> Emulator:
+        self.server.epoch_offset = time.time() - anyio.current_time()
+        tcp = await anyio.create_tcp_listener(
+            local_host=self._bind_host, local_port=self._bind_port
+        )
+        self.port = tcp.extra(anyio.abc.SocketAttribute.local_port)
+        listener: anyio.abc.Listener[Any] = tcp
+        if self._tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self._tls[0], self._tls[1])
+            listener = TLSListener(tcp, context, standard_compatible=False)
+        self._listeners.append(listener)
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
+        self._tg.start_soon(listener.serve, self._serve_conn)
+        self._tg.start_soon(self._timer_loop)
+        if self._control_port is not None:
+            ctl = await anyio.create_tcp_listener(
+                local_host=self._bind_host, local_port=self._control_port
+            )
+            self.control_port = ctl.extra(anyio.abc.SocketAttribute.local_port)
+            self._listeners.append(ctl)
+            self._tg.start_soon(ctl.serve, self._serve_control)
+        logger.info("emulator: listening on %s", self.url)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._tg is None:
+            return
+        self._tg.cancel_scope.cancel()
+        try:
+            await self._tg.__aexit__(exc_type, exc, tb)
+        finally:
+            self._tg = None
+            for listener in self._listeners:
+                with anyio.CancelScope(shield=True):
+                    await listener.aclose()
+            self._listeners.clear()
+
+    # ------------------------------------------------------------------ I/O plumbing
+    def _after(self) -> None:
+        """After any input to the sans-IO server: wake writers, the timer and waiters."""
+        for cid in self.server.pending_output():
+            io = self._io.get(cid)
+            if io is not None:
+                io.wake.set()
+        self._timer_wake.set()
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def _serve_conn(self, stream: anyio.abc.ByteStream) -> None:
+        server = self.server
+        cid = server.connection_made(anyio.current_time())
+        io = _ConnIO(stream)
+        self._io[cid] = io
+        try:
+            with io.scope:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._writer, cid, io)
+                    while True:
+                        try:
+                            data = await stream.receive(65536)
+                        except (
+                            anyio.EndOfStream,
+                            anyio.BrokenResourceError,
+                            anyio.ClosedResourceError,
+                            ssl.SSLError,
+                            OSError,
+                        ):
+                            data = b""
+                        server.receive_data(cid, data, anyio.current_time())
+                        self._after()
+                        if not data:
+                            break
+                    # EOF: flush what is left (a close reply), then stop the writer.
+                    tg.cancel_scope.cancel()
+                    last = server.data_to_send(cid)
+                    if last:
+                        with anyio.move_on_after(1.0, shield=True):
+                            with contextlib.suppress(
+                                anyio.BrokenResourceError,
+                                anyio.ClosedResourceError,
+                                ssl.SSLError,
+                                OSError,
+                            ):
+                                await stream.send(last)
+        finally:
+            server.connection_lost(cid, anyio.current_time())
+            self._io.pop(cid, None)
+            self._after()
+            with anyio.CancelScope(shield=True):
+                with contextlib.suppress(OSError, anyio.BrokenResourceError, ssl.SSLError):
+                    await stream.aclose()
+
+    async def _writer(self, cid: int, io: _ConnIO) -> None:
+        server = self.server
+        while True:
+            await io.wake.wait()
+            io.wake = anyio.Event()
+            # Read the closing flag first: once closing nothing more can be queued, so
+            # the data read after it is the last (it carries the close frame).
+            closing = server.should_close(cid)
+            data = server.data_to_send(cid)
+            if data:
+                try:
+                    await io.stream.send(data)
+                except (
+                    anyio.BrokenResourceError,
+                    anyio.ClosedResourceError,
+                    ssl.SSLError,
+                    OSError,
+                ):
+                    io.scope.cancel()
+                    return
+            if closing:
+                # Keep reading until the client answers our close frame (or goes):
+                # dropping the socket with unread input sends a TCP reset that can
+                # destroy the close frame before the client reads it.
+                with anyio.move_on_after(_CLOSE_LINGER):
+                    while not server.close_complete(cid):
+                        await io.wake.wait()
+                        io.wake = anyio.Event()
+                io.scope.cancel()
+                return
+            if server.should_close(cid):
+                io.wake.set()  # it began closing while we were sending: flush once more
+
+    async def _timer_loop(self) -> None:
+        server = self.server
+        while True:
+            self._timer_wake = anyio.Event()
+            deadline = server.get_timer()
+            now = anyio.current_time()
+            if deadline is not None and deadline <= now:
+                server.handle_timer(now)
+                self._after()
+                continue
+            with anyio.move_on_after(math.inf if deadline is None else deadline - now):
+                await self._timer_wake.wait()
+
+    async def _wait(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
+        try:
+            with anyio.fail_after(timeout):
+                while not predicate():
+                    await self._changed.wait()
+        except TimeoutError:
+            raise TimeoutError(
+                f"emulator: timed out after {timeout} s waiting for {what}"
+            ) from None
+
+    # ------------------------------------------------------------------ calls & messages
+    async def wait_for_subscriber(self, context: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until a connected client receives *context*.
+
+        Raises:
+            TimeoutError: if none does within *timeout* seconds.
+        """
+        await self._wait(
+            lambda: bool(self.server.subscribers(context)),
+            timeout,
+            f"a client subscribed to {context!r}",
+        )
+
+    async def place_call(
+        self,
+        context: str,
+        script: Caller | None = None,
+        *,
+        from_number: str = "+15550000001",
+        to_number: str = "+15550000002",
+        wait_subscriber: float = 5.0,
+    ) -> EmulatedCall:
+        """Place an inbound call on *context* whose far end follows *script*.
+
+        Waits up to *wait_subscriber* seconds for a client to receive the context.
+
+        Raises:
+            TimeoutError: if no client subscribes in time.
+        """
+        await self.wait_for_subscriber(context, wait_subscriber)
+        call = self.server.place_call(
+            context, script or Caller(), anyio.current_time(), from_number, to_number
+        )
+        self._after()
+        return self.call(call.call_id)
+
+    def call(self, call_id: str) -> EmulatedCall:
+        """A handle on any call the emulator knows (placed, dialed, connected).
+
+        Raises:
+            KeyError: for an unknown call id.
+        """
+        handle = self._handles.get(call_id)
+        if handle is None:
+            handle = self._handles[call_id] = EmulatedCall(self, self.server.records[call_id])
+        return handle
+
+    @property
+    def calls(self) -> list[EmulatedCall]:
+        """Handles on every call so far, oldest first."""
+        return [self.call(cid) for cid in self.server.records]
+
+    async def send_inbound_message(
+        self,
+        *,
+        context: str,
+        from_number: str,
+        to_number: str,
+        body: str = "",
+        media: list[str] | None = None,
+        wait_subscriber: float = 5.0,
+    ) -> str:
+        """Deliver an inbound SMS/MMS (``messaging.receive``) to a subscriber; returns its id.
+
+        Raises:
+            TimeoutError: if no client subscribes to *context* in time.
+            ValueError: without body and media.
+        """
+        await self.wait_for_subscriber(context, wait_subscriber)
+        msg = self.server.send_inbound_message(
+            context, from_number, to_number, anyio.current_time(), body, media
+        )
+        self._after()
+        return msg.message_id
+
+    @property
+    def messages(self) -> list[MessageRecord]:
+        """Every message handled so far (outbound sends and injected inbound)."""
+        return list(self.server.messages.values())
+
+    async def wait_message_state(
+        self,
+        message_id: str,
+        states: tuple[str, ...] = ("delivered", "undelivered", "failed"),
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> MessageRecord:
+        """Wait until message *message_id* reaches one of *states*."""
+        await self._wait(
+            lambda: (
+                message_id in self.server.messages
+                and self.server.messages[message_id].state in states
+            ),
+            timeout,
+            f"message {message_id} to reach {states}",
+        )
+        return self.server.messages[message_id]
+
+    def configure_number(
+        self,
+        number: str,
+        behavior: str = "answer",
+        answer_after: float = 1.0,
+        script: Caller | None = None,
+    ) -> None:
+        """How *number* answers dial/connect: ``answer``/``busy``/``no-answer``/``decline``
+        after *answer_after* simulated seconds; *script* drives the answered callee."""
+        self.server.configure_number(number, behavior, answer_after, script)
+
+    def fail_messages_to(self, number: str, state: str = "undelivered") -> None:
+        """Messages to *number* end ``undelivered`` (after ``sent``) or ``failed``."""
+        self.server.fail_messages_to(number, state)
+
+    # ------------------------------------------------------------------ journal
+    def journal(
+        self, method: str | None = None, direction: str | None = None
+    ) -> list[JournalEntry]:
+        """Frames so far matching *method* (a method or an event type) and *direction*."""
+        return self.server.journal.query(method, direction)
+
+    async def wait_for_journal(
+        self,
+        method: str | None = None,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        direction: str | None = None,
+    ) -> list[JournalEntry]:
+        """Wait until at least *count* frames match; returns them."""
+        journal = self.server.journal
+        await self._wait(
+            lambda: journal.count(method, direction) >= count,
+            timeout,
+            f"{count} journal entries for {method!r}",
+        )
+        return journal.query(method, direction)
+
+    # ------------------------------------------------------------------ faults
+    async def drop_connections(self) -> int:
+        """Abort every client socket (no close frame); returns how many."""
+        ios = list(self._io.values())
+        for io in ios:
+            io.scope.cancel()
+        await self._wait(
+            lambda: not any(i in self._io.values() for i in ios), 5.0, "connections to drop"
+        )
+        return len(ios)
+
+    def go_half_open(self) -> int:
+        """Stop reading and answering on every current connection (sockets stay open).
+        New connections work normally.  Returns how many connections froze."""
+        return len(self.server.freeze())
+
+    async def server_disconnect(self, restart: bool = False, timeout: float = 5.0) -> int:  # noqa: ASYNC109
+        """Send ``signalwire.disconnect`` (``restart`` as given) to every client and close
+        each socket once the client replies; returns how many were asked."""
+        before = set(self.server.ready_connections())
+        count = self.server.server_disconnect(anyio.current_time(), restart)
+        self._after()
+        await self._wait(lambda: not before & set(self._io), timeout, "clients to disconnect")
+        return count
+
+    def fail_next(
+        self,
+        method: str,
+        code: str | int = "500",
+        message: str = "Injected failure",
+        count: int = 1,
+    ) -> None:
+        """Answer the next *count* requests of *method* with *code* (str: RELAY result code;
+        int: JSON-RPC error)."""
+        self.server.fail_next(method, code, message, count)
+
+    def delay_responses(self, seconds: float) -> None:
+        """Handle every later request *seconds* real seconds after it arrives (0 = off)."""
+        self.server.response_delay = max(0.0, float(seconds))
+
+    async def inject_raw(self, payload: str | bytes) -> int:
+        """Send *payload* to every client as one frame (text for str, binary for bytes)."""
+        count = self.server.inject_raw(payload, anyio.current_time())
+        self._after()
+        return count
+
+    async def inject_oversized(self, size: int | None = None) -> int:
+        """Send every client a valid text frame over its 10 MiB cap."""
+        return await self.inject_raw(self.server.oversized_frame(size))
+
+    async def ping_clients(self, timeout: float = 5.0) -> int:  # noqa: ASYNC109
+        """Send ``signalwire.ping`` to every client; returns how many answered in time."""
+        ids = self.server.ping_clients(anyio.current_time())
+        self._after()
+        with contextlib.suppress(TimeoutError):
+            await self._wait(lambda: ids <= self.server.pongs, timeout, "pongs")
+        return len(ids & self.server.pongs)
+
+    async def flood_events(
+        self,
+        count: int,
+        calls: list[str] | None = None,
+        window: int = 100,
+        timeout: float = 60.0,  # noqa: ASYNC109
+    ) -> FloodResult:
+        """Benchmark hook: push *count* ``calling.call.play`` events (control ids
+        ``flood-<call_id>``, states alternating playing/finished) round robin over the
+        live calls (*calls*: their ids; default all), never more than *window* unACKed,
+        and return when every event was ACKed (or its connection was lost).
+
+        Raises:
+            TimeoutError: if the clients do not ACK everything within *timeout*.
+        """
+        start = anyio.current_time()
+        journal_on = self.server.journal.enabled
+        self.server.journal.enabled = False  # keep the benchmark's cost on the client
+        try:
+            flood = self.server.flood(count, anyio.current_time(), calls, window)
+            self._after()
+            await self._wait(lambda: flood.done, timeout, "the flood to be ACKed")
+        finally:
+            self.server.journal.enabled = journal_on
+        return FloodResult(flood.sent, flood.acked, anyio.current_time() - start)
+
+    # ------------------------------------------------------------------ control endpoint
+    async def _serve_control(self, stream: anyio.abc.ByteStream) -> None:
+        async with stream:
+            try:
+                with anyio.fail_after(60):
+                    status, body = await self._control_request(stream)
+            except TimeoutError:
+                status, body = 408, {"error": "request timeout"}
+            except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                return
+            payload = json.dumps(body).encode()
+            reason = {
+                200: "OK",
+                201: "Created",
+                400: "Bad Request",
+                404: "Not Found",
+                408: "Request Timeout",
+                504: "Gateway Timeout",
+            }.get(status, "Error")
+            head = (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+            )
+            try:
+                await stream.send(head.encode() + payload)
+            except (anyio.BrokenResourceError, OSError):
+                return
+
+    async def _control_request(self, stream: anyio.abc.ByteStream) -> tuple[int, Any]:
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += await stream.receive(65536)
+            if len(buf) > 1 << 20:
+                return 400, {"error": "request too large"}
+        head, _, body = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            method, target, _ = lines[0].split(" ", 2)
+        except ValueError:
+            return 400, {"error": "malformed request line"}
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip() or 0)
+        while len(body) < length:
+            body += await stream.receive(65536)
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            return 400, {"error": "body is not JSON"}
+        url = urlsplit(target)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        return await self._route(method, url.path.rstrip("/"), query, data)
+
+    async def _route(
+        self, method: str, path: str, query: dict[str, str], data: Any
+    ) -> tuple[int, Any]:
+        if not isinstance(data, dict):
+            return 400, {"error": "body must be a JSON object"}
+        if method == "GET" and path in ("", "/health"):
+            return 200, {"ok": True, "url": self.url}
+        if method == "POST" and path == "/calls":
+            try:
+                script = Caller.from_json(data.get("script", {}))
+                call = await self.place_call(
+                    str(data.get("context", "")),
+                    script,
+                    from_number=str(data.get("from_number", "+15550000001")),
+                    to_number=str(data.get("to_number", "+15550000002")),
+                    wait_subscriber=float(data.get("wait_subscriber", 5.0)),
+                )
+            except (ValueError, TypeError) as exc:
+                return 400, {"error": str(exc)}
+            except TimeoutError as exc:
+                return 404, {"error": str(exc)}
+            return 201, {"call_id": call.call_id}
+        if method == "GET" and path.startswith("/calls/"):
+            call_id = path[len("/calls/") :]
+            if call_id not in self.server.records:
+                return 404, {"error": f"unknown call {call_id}"}
+            handle = self.call(call_id)
+            wait = float(query.get("wait", 0) or 0)
+            if wait > 0:
+                try:
+                    await handle.wait_ended(wait)
+                except TimeoutError as exc:
+                    return 504, {"error": str(exc), "record": handle.record.to_json()}
+            return 200, handle.record.to_json()
+        if method == "POST" and path == "/messages":
+            try:
+                message_id = await self.send_inbound_message(
+                    context=str(data.get("context", "")),
+                    from_number=str(data.get("from_number", "")),
+                    to_number=str(data.get("to_number", "")),
+                    body=str(data.get("body", "")),
+                    media=data.get("media"),
+                )
+            except (ValueError, TypeError) as exc:
+                return 400, {"error": str(exc)}
+            except TimeoutError as exc:
+                return 404, {"error": str(exc)}
+            return 201, {"message_id": message_id}
+        if method == "GET" and path == "/journal":
+            entries = self.journal(query.get("method"), query.get("direction"))
+            return 200, [
+                {
+                    "seq": e.seq,
+                    "conn_id": e.conn_id,
+                    "direction": e.direction,
+                    "kind": e.kind,
+                    "method": e.method,
+                    "event_type": e.event_type,
+                    "id": e.id,
+                }
+                for e in entries
+            ]
+        return 404, {"error": f"no route for {method} {path}"}

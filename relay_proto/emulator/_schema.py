@@ -1,0 +1,437 @@
+"""Parameter schemas of the RELAY methods the emulator accepts (protocol reference §5, §7).
+
+:func:`check` returns ``None`` for acceptable params or a :class:`SchemaError`
+saying what is wrong.  Two layers, as on the real server (§2 rule 3):
+
+* a param of the wrong JSON type is a JSON-RPC ``-32602`` error
+  (``data.signalwire_error_code = "INVALID_PARAMS"``);
+* a missing required param or a value the method cannot use (an empty media
+  list, a non-E.164 number, an unknown detect type) is a RELAY result
+  ``{"code": "400", "message": ...}``.
+
+Extra keys are tolerated everywhere (the server schema is an open shape).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+__all__ = [
+    "ACTION_METHODS",
+    "CALL_SCOPED",
+    "METHODS",
+    "SUBCOMMANDS",
+    "SchemaError",
+    "check",
+    "media_duration",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """Why params were refused: ``layer`` ``"rpc"`` (-32602) or ``"400"`` (result code)."""
+
+    layer: Literal["rpc", "400"]
+    message: str
+
+
+_E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_DTMF: Final = re.compile(r"^[0-9#*A-Dwp W]+$")
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "num": (int, float),
+    "int": (int,),
+    "bool": (bool,),
+    "obj": (dict,),
+    "list": (list,),
+}
+_TYPE_NAMES = {
+    "str": "a string",
+    "num": "a number",
+    "int": "an integer",
+    "bool": "a boolean",
+    "obj": "an object",
+    "list": "an array",
+}
+
+Validator = Callable[[Mapping[str, Any]], "SchemaError | None"]
+
+
+def _bad(message: str) -> SchemaError:
+    return SchemaError("400", message)
+
+
+def _media_item(item: Any, where: str) -> SchemaError | None:
+    if not isinstance(item, dict):
+        return SchemaError("rpc", f"{where}: each media item must be an object")
+    kind = item.get("type")
+    # Tolerate the flat SEED form {"type": "tts", "text": ...}: the official
+    # client forwards it unchanged (§4.2, §9.8); read keys from either place.
+    params = item.get("params", item)
+    if not isinstance(params, dict):
+        return SchemaError("rpc", f"{where}: media params must be an object")
+    if kind == "tts":
+        if not isinstance(params.get("text"), str) or not params.get("text"):
+            return _bad(f"{where}: tts media needs a non-empty params.text")
+    elif kind == "audio":
+        if not isinstance(params.get("url"), str) or not params.get("url"):
+            return _bad(f"{where}: audio media needs params.url")
+    elif kind == "silence":
+        dur = params.get("duration")
+        if not isinstance(dur, (int, float)) or isinstance(dur, bool) or dur < 0:
+            return _bad(f"{where}: silence media needs a non-negative params.duration")
+    elif kind == "ringtone":
+        if not isinstance(params.get("name"), str):
+            return _bad(f"{where}: ringtone media needs params.name")
+    else:
+        return _bad(f"{where}: unknown media type {kind!r} (tts, audio, silence, ringtone)")
+    return None
+
+
+def _media_list(value: Any, where: str) -> SchemaError | None:
+    if not isinstance(value, list):
+        return SchemaError("rpc", f"{where} must be an array of media items")
+    if not value:
+        return _bad(f"{where} must not be empty")
+    for item in value:
+        err = _media_item(item, where)
+        if err is not None:
+            return err
+    return None
+
+
+def media_duration(item: Mapping[str, Any]) -> float:
+    """Simulated seconds one media item plays (tts: 0.06 s per character, min 0.5)."""
+    params = item.get("params", item)
+    kind = item.get("type")
+    if kind == "tts":
+        return max(0.5, 0.06 * len(str(params.get("text", ""))))
+    if kind == "silence":
+        return float(params.get("duration", 1.0))
+    if kind == "ringtone":
+        dur = params.get("duration")
+        return float(dur) if isinstance(dur, (int, float)) else 3.0
+    return 2.0
+
+
+def _collect_obj(obj: Mapping[str, Any], where: str) -> SchemaError | None:
+    digits, speech = obj.get("digits"), obj.get("speech")
+    if digits is None and speech is None:
+        return _bad(f"{where} needs digits and/or speech")
+    if digits is not None:
+        if not isinstance(digits, dict):
+            return SchemaError("rpc", f"{where}.digits must be an object")
+        mx = digits.get("max")
+        if not isinstance(mx, int) or isinstance(mx, bool) or mx < 1:
+            return _bad(f"{where}.digits.max is required (a positive integer)")
+        for key in ("digit_timeout",):
+            if key in digits and not _is_num(digits[key]):
+                return SchemaError("rpc", f"{where}.digits.{key} must be a number")
+        if "terminators" in digits and not isinstance(digits["terminators"], str):
+            return SchemaError("rpc", f"{where}.digits.terminators must be a string")
+    if speech is not None:
+        if not isinstance(speech, dict):
+            return SchemaError("rpc", f"{where}.speech must be an object")
+        for key in ("end_silence_timeout", "speech_timeout"):
+            if key in speech and not _is_num(speech[key]):
+                return SchemaError("rpc", f"{where}.speech.{key} must be a number")
+    if "initial_timeout" in obj and not _is_num(obj["initial_timeout"]):
+        return SchemaError("rpc", f"{where}.initial_timeout must be a number")
+    return None
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _devices(value: Any, require_from: bool = True) -> SchemaError | None:
+    """Check a device plan.  ``calling.connect`` may omit a phone ``from_number``
+    (the bridged leg then shows the number the call came in on)."""
+    if not isinstance(value, list) or not all(isinstance(g, list) for g in value):
+        return SchemaError("rpc", "devices must be an array of arrays of devices")
+    if not value or not all(value):
+        return _bad("devices must hold at least one device in every group")
+    for group in value:
+        for dev in group:
+            if not isinstance(dev, dict) or not isinstance(dev.get("params", {}), dict):
+                return SchemaError("rpc", "each device must be an object with object params")
+            kind, params = dev.get("type"), dev.get("params", {})
+            if "timeout" in params and not _is_num(params["timeout"]):
+                return SchemaError("rpc", "device params.timeout must be a number")
+            if kind == "phone":
+                for key in ("to_number", "from_number"):
+                    if key == "from_number" and not require_from and key not in params:
+                        continue
+                    if not isinstance(params.get(key), str) or not _E164.match(params[key]):
+                        return _bad(f"phone device params.{key} must be an E.164 number")
+            elif kind == "sip":
+                if not isinstance(params.get("to"), str) or not params["to"].startswith("sip:"):
+                    return _bad("sip device params.to must be a sip: URI")
+                if not isinstance(params.get("from"), str):
+                    return _bad("sip device params.from is required")
+            elif kind in ("webrtc", "agora", "call", "queue", "stream"):
+                continue
+            else:
+                return _bad(f"unknown device type {kind!r}")
+    return None
+
+
+def _v_play(p: Mapping[str, Any]) -> SchemaError | None:
+    if "volume" in p and not _is_num(p["volume"]):
+        return SchemaError("rpc", "volume must be a number")
+    return _media_list(p.get("play"), "play")
+
+
+def _v_collect(p: Mapping[str, Any]) -> SchemaError | None:
+    return _collect_obj(p, "collect")
+
+
+def _v_play_and_collect(p: Mapping[str, Any]) -> SchemaError | None:
+    err = _media_list(p.get("play"), "play")
+    if err is not None:
+        return err
+    collect = p.get("collect")
+    if not isinstance(collect, dict):
+        return (
+            SchemaError("rpc", "collect must be an object")
+            if collect is not None
+            else _bad("collect is required")
+        )
+    return _collect_obj(collect, "collect")
+
+
+def _v_record(p: Mapping[str, Any]) -> SchemaError | None:
+    rec = p.get("record")
+    if not isinstance(rec, dict):
+        return _bad('record is required (e.g. {"audio": {}})')
+    audio = rec.get("audio", {})
+    if not isinstance(audio, dict):
+        return SchemaError("rpc", "record.audio must be an object")
+    for key in ("initial_timeout", "end_silence_timeout"):
+        if key in audio and not _is_num(audio[key]):
+            return SchemaError("rpc", f"record.audio.{key} must be a number")
+    if "format" in audio and audio["format"] not in ("mp3", "wav"):
+        return _bad("record.audio.format must be mp3 or wav")
+    return None
+
+
+def _v_detect(p: Mapping[str, Any]) -> SchemaError | None:
+    det = p.get("detect")
+    if not isinstance(det, dict):
+        return _bad('detect is required ({"type": "machine"|"fax"|"digit", "params": {}})')
+    if det.get("type") not in ("machine", "fax", "digit"):
+        return _bad("detect.type must be machine, fax or digit")
+    if not isinstance(det.get("params", {}), dict):
+        return SchemaError("rpc", "detect.params must be an object")
+    if "timeout" in p and not _is_num(p["timeout"]):
+        return SchemaError("rpc", "timeout must be a number")
+    return None
+
+
+def _v_digits(p: Mapping[str, Any]) -> SchemaError | None:
+    d = p.get("digits")
+    if not isinstance(d, str) or not _DTMF.match(d):
+        return _bad("digits must be a string of 0-9 # * A-D w W")
+    return None
+
+
+def _v_dial(p: Mapping[str, Any]) -> SchemaError | None:
+    if not isinstance(p.get("tag"), str) or not p["tag"]:
+        return _bad("tag is required")
+    return _devices(p.get("devices"))
+
+
+def _v_connect(p: Mapping[str, Any]) -> SchemaError | None:
+    err = _devices(p.get("devices"), require_from=False)
+    if err is None and "ringback" in p:
+        err = _media_list(p["ringback"], "ringback")
+    return err
+
+
+def _v_tap(p: Mapping[str, Any]) -> SchemaError | None:
+    tap, dev = p.get("tap"), p.get("device")
+    if not isinstance(tap, dict) or not isinstance(dev, dict):
+        return _bad("tap and device are required objects")
+    if dev.get("type") not in ("rtp", "ws"):
+        return _bad("tap device.type must be rtp or ws")
+    return None
+
+
+def _v_send(p: Mapping[str, Any]) -> SchemaError | None:
+    for key in ("to_number", "from_number"):
+        v = p.get(key)
+        if not isinstance(v, str) or not _E164.match(v):
+            return _bad(f"{key} must be an E.164 number (e.g. +15551234567)")
+    body, media = p.get("body"), p.get("media")
+    if not body and not media:
+        return _bad("body or media is required")
+    if media is not None and (
+        not isinstance(media, list) or not all(isinstance(m, str) for m in media)
+    ):
+        return SchemaError("rpc", "media must be an array of URL strings")
+    return None
+
+
+def _v_live(p: Mapping[str, Any]) -> SchemaError | None:
+    action = p.get("action")
+    if not isinstance(action, dict) or len(action) != 1:
+        return _bad("action must be an object with exactly one key (start/stop/summarize/...)")
+    return None
+
+
+def _v_refer(p: Mapping[str, Any]) -> SchemaError | None:
+    dev = p.get("device")
+    if not isinstance(dev, dict) or dev.get("type") != "sip":
+        return _bad("device must be a sip device")
+    if not isinstance(dev.get("params", {}), dict):
+        return SchemaError("rpc", "device.params must be an object")
+    return None
+
+
+def _v_begin(p: Mapping[str, Any]) -> SchemaError | None:
+    dev = p.get("device")
+    if not isinstance(dev, dict):
+        return _bad("device is required")
+    return _devices([[dev]])
+
+
+# method -> (required {name: type}, optional {name: type}, extra validator)
+_Spec = tuple[dict[str, str], dict[str, str], "Validator | None"]
+
+METHODS: dict[str, _Spec] = {
+    "calling.dial": ({"tag": "str", "devices": "list"}, {"region": "str"}, _v_dial),
+    "calling.begin": ({"device": "obj"}, {"tag": "str"}, _v_begin),
+    "calling.answer": ({}, {}, None),
+    "calling.end": ({}, {"reason": "str"}, None),
+    "calling.pass": ({}, {}, None),
+    "calling.connect": ({"devices": "list"}, {"ringback": "list", "tag": "str"}, _v_connect),
+    "calling.disconnect": ({}, {}, None),
+    "calling.transfer": ({"dest": "str"}, {}, None),
+    "calling.refer": ({"device": "obj"}, {}, _v_refer),
+    "calling.play": ({"control_id": "str", "play": "list"}, {"loop": "int"}, _v_play),
+    "calling.record": ({"control_id": "str", "record": "obj"}, {}, _v_record),
+    "calling.collect": (
+        {"control_id": "str"},
+        {
+            "partial_results": "bool",
+            "send_start_of_input": "bool",
+            "start_input_timers": "bool",
+            "continuous": "bool",
+        },
+        _v_collect,
+    ),
+    "calling.play_and_collect": (
+        {"control_id": "str", "play": "list", "collect": "obj"},
+        {},
+        _v_play_and_collect,
+    ),
+    "calling.detect": ({"control_id": "str", "detect": "obj"}, {}, _v_detect),
+    "calling.send_digits": ({"control_id": "str", "digits": "str"}, {}, _v_digits),
+    "calling.send_fax": (
+        {"control_id": "str", "document": "str"},
+        {"identity": "str", "header_info": "str"},
+        None,
+    ),
+    "calling.receive_fax": ({"control_id": "str"}, {}, None),
+    "calling.tap": ({"control_id": "str", "tap": "obj", "device": "obj"}, {}, _v_tap),
+    "calling.stream": (
+        {"control_id": "str", "url": "str"},
+        {"name": "str", "track": "str", "custom_parameters": "obj"},
+        None,
+    ),
+    "calling.transcribe": ({"control_id": "str"}, {}, None),
+    "calling.pay": ({"control_id": "str", "payment_connector_url": "str"}, {}, None),
+    "calling.ai": ({"control_id": "str"}, {}, None),
+    "calling.join_conference": ({"name": "str"}, {"muted": "bool"}, None),
+    "calling.leave_conference": ({"conference_id": "str"}, {}, None),
+    "calling.hold": ({}, {}, None),
+    "calling.unhold": ({}, {}, None),
+    "calling.denoise": ({}, {}, None),
+    "calling.denoise.stop": ({}, {}, None),
+    "calling.echo": ({}, {"timeout": "num"}, None),
+    "calling.bind_digit": (
+        {"digits": "str", "bind_method": "str"},
+        {"params": "obj", "realm": "str", "max_triggers": "int"},
+        None,
+    ),
+    "calling.clear_digit_bindings": ({}, {"realm": "str"}, None),
+    "calling.live_transcribe": ({"action": "obj"}, {}, _v_live),
+    "calling.live_translate": ({"action": "obj"}, {}, _v_live),
+    "calling.join_room": ({"name": "str"}, {}, None),
+    "calling.leave_room": ({}, {}, None),
+    "calling.amazon_bedrock": ({}, {}, None),
+    "calling.ai_message": ({}, {"message_text": "str", "role": "str"}, None),
+    "calling.ai_hold": ({}, {}, None),
+    "calling.ai_unhold": ({}, {}, None),
+    "calling.user_event": ({}, {}, None),
+    "calling.queue.enter": ({"control_id": "str", "queue_name": "str"}, {}, None),
+    "calling.queue.leave": ({"control_id": "str", "queue_name": "str"}, {"queue_id": "str"}, None),
+    "messaging.send": (
+        {"context": "str", "to_number": "str", "from_number": "str"},
+        {"body": "str", "tags": "list", "region": "str"},
+        _v_send,
+    ),
+}
+
+# Sub-commands of actions: all take control_id.
+SUBCOMMANDS: dict[str, dict[str, str]] = {
+    "calling.play.stop": {},
+    "calling.play.pause": {},
+    "calling.play.resume": {},
+    "calling.play.volume": {"volume": "num"},
+    "calling.record.stop": {},
+    "calling.record.pause": {},
+    "calling.record.resume": {},
+    "calling.collect.stop": {},
+    "calling.collect.start_input_timers": {},
+    "calling.play_and_collect.stop": {},
+    "calling.play_and_collect.volume": {"volume": "num"},
+    "calling.detect.stop": {},
+    "calling.send_fax.stop": {},
+    "calling.receive_fax.stop": {},
+    "calling.tap.stop": {},
+    "calling.stream.stop": {},
+    "calling.transcribe.stop": {},
+    "calling.pay.stop": {},
+    "calling.ai.stop": {},
+}
+for _name, _req in SUBCOMMANDS.items():
+    METHODS[_name] = ({"control_id": "str", **_req}, {}, None)
+
+CALL_SCOPED: Final = frozenset(m for m in METHODS if m.startswith("calling.")) - {
+    "calling.dial",
+    "calling.begin",
+}
+ACTION_METHODS: Final = frozenset(
+    m for m, s in METHODS.items() if "control_id" in s[0] and m not in SUBCOMMANDS
+)
+
+
+def check(method: str, params: Mapping[str, Any]) -> SchemaError | None:
+    """Check *params* of a known *method* (see module docstring for the two layers)."""
+    required, optional, validator = METHODS[method]
+    if method in CALL_SCOPED:
+        required = {"node_id": "str", "call_id": "str", **required}
+    for name, kind in required.items():
+        if name not in params:
+            return _bad(f"{method}: missing required param {name!r}")
+        if not _type_ok(params[name], kind):
+            return SchemaError("rpc", f"{method}: {name} must be {_TYPE_NAMES[kind]}")
+    for name, kind in optional.items():
+        if name in params and params[name] is not None and not _type_ok(params[name], kind):
+            return SchemaError("rpc", f"{method}: {name} must be {_TYPE_NAMES[kind]}")
+    if validator is not None:
+        err = validator(params)
+        if err is not None:
+            return SchemaError(err.layer, f"{method}: {err.message}")
+    return None
+
+
+def _type_ok(value: Any, kind: str) -> bool:
+    if isinstance(value, bool) and kind != "bool":
+        return False
+    return isinstance(value, _TYPES[kind])
