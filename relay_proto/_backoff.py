@@ -1,0 +1,96 @@
+"""Reconnect backoff: when to try the next socket (protocol reference §3.8).
+
+The policy, as the official Python client does it:
+
+* The first delay after losing a socket is 1 s.  Each further failed attempt
+  doubles it, up to 30 s: 1, 2, 4, 8, 16, 30, 30, ... seconds.
+* The count resets as soon as a WebSocket *opens*, before authentication.  A
+  server that accepts sockets and then rejects or drops them therefore sees
+  retries about 1 s apart.  That is deliberate: the authentication bound
+  (3 rejections before the first success) ends that loop, not the backoff.
+* Jitter spreads reconnect storms.  The core never draws randomness itself;
+  the injected ``jitter()`` returns a float in ``[0, 1)`` and adds up to 10 %
+  of the delay.  The result is still capped at 30 s, so every delay lies in
+  ``[1, 30]``.  A misbehaving ``jitter`` (NaN, out of range) counts as 0.
+
+This module only does arithmetic and remembers the scheduled time.  The
+session emits :class:`~relay_proto.ReconnectScheduled`, and the caller opens
+the socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+__all__ = ["BACKOFF_MAX", "BACKOFF_MIN", "JITTER_FRACTION", "Backoff"]
+
+BACKOFF_MIN: Final = 1.0
+BACKOFF_MAX: Final = 30.0
+JITTER_FRACTION: Final = 0.1
+# 2**5 already exceeds the cap; stop doubling long before floats could overflow.
+_MAX_DOUBLINGS: Final = 16
+
+
+class Backoff:
+    """Reconnect delays and the currently scheduled reconnect time.
+
+    Args:
+        jitter: Returns a float in ``[0, 1)`` (injected; the core has no randomness).
+
+    Attributes:
+        at: When the scheduled reconnect is due, or None when none is scheduled.
+        armed: True until :meth:`fire` saw the time pass (keeps ``get_timer`` honest).
+    """
+
+    __slots__ = ("_attempt", "_jitter", "armed", "at")
+
+    def __init__(self, jitter: Callable[[], float]) -> None:
+        self._jitter = jitter
+        self._attempt = 0
+        self.at: float | None = None
+        self.armed = False
+
+    def reset(self) -> None:
+        """A WebSocket opened: the next loss starts again at 1 s."""
+        self._attempt = 0
+
+    def schedule(self, now: float) -> tuple[float, int]:
+        """Schedule the next attempt; returns ``(delay, attempt number)``, 1-based."""
+        attempt = self._attempt
+        if attempt < _MAX_DOUBLINGS:
+            base = min(BACKOFF_MIN * 2.0**attempt, BACKOFF_MAX)
+        else:
+            base = BACKOFF_MAX
+        jitter = self._jitter()
+        # "not (0 <= j < 1)" is also true for NaN, so a broken source adds nothing.
+        if not (isinstance(jitter, (int, float)) and 0.0 <= jitter < 1.0):
+            jitter = 0.0
+        delay = min(base + base * JITTER_FRACTION * jitter, BACKOFF_MAX)
+        self._attempt = attempt + 1
+        self.at = now + delay
+        self.armed = True
+        return delay, attempt + 1
+
+    def is_stale_report(self, now: float) -> bool:
+        """True when a connection loss at *now* is a duplicate, not a failed attempt.
+
+        Before the scheduled time nobody can have tried a new socket yet, so a
+        report then is about the socket we already gave up on.
+        """
+        return self.at is None or now < self.at
+
+    def fire(self, now: float) -> None:
+        """The timer ran: once the time has passed, stop reporting it as a deadline."""
+        if self.armed and self.at is not None and now >= self.at:
+            self.armed = False
+
+    def clear(self) -> None:
+        """A socket was made (or the client closed): nothing is scheduled any more."""
+        self.at = None
+        self.armed = False
+
+    @property
+    def deadline(self) -> float | None:
+        """The reconnect time while it is still a pending deadline for ``get_timer``."""
+        return self.at if self.armed else None

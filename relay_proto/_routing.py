@@ -1,0 +1,410 @@
+"""Call, action and dial bookkeeping: pure logic shared by every adapter.
+
+The session layer hands every parsed RELAY event to :meth:`Router.dispatch`,
+and tells the router about requests as they start and end.  The router then
+emits the event (or drops it) followed by whatever it *means* for the
+object model: a call that dropped past the cap, an action that reached its
+terminal state, a dial that resolved.  Adapters never re-derive any of this.
+
+Routing rules (protocol reference §3.3 and §3.8, the official client's order):
+
+1. ``calling.call.receive`` registers the call, unless the registry already
+   holds ``max_active_calls`` calls: then the call is dropped (the event was
+   already ACKed by the session) and :class:`~relay_proto.CallDropped` is emitted
+   instead.  No ``calling.pass`` or hangup is sent, like the official client.
+2. ``calling.call.dial`` is routed by ``tag`` to a pending dial; ``answered``
+   and ``failed`` resolve it (:class:`~relay_proto.DialCompleted`).
+3. ``calling.call.state`` for an unknown ``call_id`` whose ``tag`` belongs to a
+   pending dial registers that dial leg.  Dial legs are never refused, but
+   they count towards the cap.
+4. Every other ``calling.call.*`` event must name a known ``call_id``;
+   events for unknown calls are dropped with a debug log (the official client
+   does the same, e.g. for the far leg of ``calling.connect``).  After
+   ``call_state == "ended"`` the call leaves the registry and its pending
+   actions complete with ``reason="call_ended"``.
+5. ``calling.conference``, ``calling.error``, ``messaging.*`` and unknown
+   event types are passed through untouched.
+
+Action terminal signals (§5.3, §6 and the deliberate choices of §9) are in
+:data:`_TERMINAL`; each action completes exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Final
+
+from ._events import (
+    ActionCompleted,
+    AIStateChanged,
+    CallDropped,
+    CallReceived,
+    CallStateChanged,
+    CollectResultReceived,
+    DetectResultReceived,
+    DialCompleted,
+    DialStateChanged,
+    Event,
+    FaxStateChanged,
+    PayStateChanged,
+    PlayStateChanged,
+    QueueStateChanged,
+    RecordStateChanged,
+    RelayEvent,
+    SendDigitsStateChanged,
+    StreamStateChanged,
+    TapStateChanged,
+    TranscribeStateChanged,
+)
+
+__all__ = ["ACTION_KINDS", "CallInfo", "Router", "is_call_scoped"]
+
+logger = logging.getLogger("relaykit.core.routing")
+
+#: Request method -> action kind.  ``send_request`` of one of these registers
+#: ``params["control_id"]`` so the core can report :class:`ActionCompleted`.
+ACTION_KINDS: Final[Mapping[str, str]] = {
+    "calling.play": "play",
+    "calling.record": "record",
+    "calling.collect": "collect",
+    "calling.play_and_collect": "play_and_collect",
+    "calling.detect": "detect",
+    "calling.send_fax": "fax",
+    "calling.receive_fax": "fax",
+    "calling.tap": "tap",
+    "calling.stream": "stream",
+    "calling.pay": "pay",
+    "calling.transcribe": "transcribe",
+    "calling.ai": "ai",
+    "calling.send_digits": "send_digits",
+    "calling.queue.enter": "queue",
+}
+
+#: Call states in their (monotonic) order; later states never go back.
+_CALL_STATE_RANK: Final[Mapping[str, int]] = {
+    "created": 0,
+    "ringing": 1,
+    "answered": 2,
+    "ending": 3,
+    "ended": 4,
+}
+
+# Detect results that end a detect action immediately ("first meaningful result",
+# as the official clients resolve; the wire's own terminal values are finished/error).
+_DETECT_MEANINGFUL: Final = frozenset({"MACHINE", "HUMAN", "FAX", "CED", "CNG"})
+_FINISHED_OR_ERROR: Final = frozenset({"finished", "error"})
+_FINISHED: Final = frozenset({"finished"})
+# Queue status values are unconfirmed (protocol reference §6.10): be tolerant.
+_QUEUE_TERMINAL: Final = frozenset({"leave", "left", "dequeue", "dequeued", "finished", "error"})
+
+
+def _state_in(states: frozenset[str]) -> Callable[[RelayEvent], bool]:
+    return lambda event: event.state in states
+
+
+def _collect_final(event: RelayEvent) -> bool:
+    # §6.6 / §9.1: the JS semantics; partial, start_of_input and continuous
+    # "collecting" results are not the end.
+    return isinstance(event, CollectResultReceived) and event.is_final
+
+
+def _detect_done(event: RelayEvent) -> bool:
+    if not isinstance(event, DetectResultReceived):
+        return False
+    result = event.result
+    if result in _FINISHED_OR_ERROR or result in _DETECT_MEANINGFUL:
+        return True
+    # A digit detector reports the digits themselves as the result.
+    return event.type == "digit" and bool(result)
+
+
+def _fax_done(event: RelayEvent) -> bool:
+    # §9.2: progress lives in fax.type, not in a top-level state.
+    return isinstance(event, FaxStateChanged) and event.type in _FINISHED_OR_ERROR
+
+
+def _queue_done(event: RelayEvent) -> bool:
+    status = event.params.get("status")
+    return status in _QUEUE_TERMINAL or event.state in _QUEUE_TERMINAL
+
+
+#: kind -> (event class carrying its progress, "is this the end?" predicate).
+_TERMINAL: Final[Mapping[str, tuple[type[RelayEvent], Callable[[RelayEvent], bool]]]] = {
+    "play": (PlayStateChanged, _state_in(_FINISHED_OR_ERROR)),
+    "record": (RecordStateChanged, _state_in(frozenset({"finished", "no_input"}))),
+    "collect": (CollectResultReceived, _collect_final),
+    # play_and_collect also gets calling.call.play events; those never end it.
+    "play_and_collect": (CollectResultReceived, _collect_final),
+    "detect": (DetectResultReceived, _detect_done),
+    "fax": (FaxStateChanged, _fax_done),
+    "tap": (TapStateChanged, _state_in(_FINISHED)),
+    "stream": (StreamStateChanged, _state_in(_FINISHED)),
+    "transcribe": (TranscribeStateChanged, _state_in(_FINISHED)),
+    "send_digits": (SendDigitsStateChanged, _state_in(_FINISHED)),
+    "pay": (PayStateChanged, _state_in(_FINISHED_OR_ERROR)),
+    "ai": (AIStateChanged, _state_in(_FINISHED_OR_ERROR)),
+    "queue": (QueueStateChanged, _queue_done),
+}
+
+_NOT_CALL_SCOPED: Final = frozenset({"calling.dial", "calling.begin"})
+
+
+def is_call_scoped(method: str) -> bool:
+    """True for methods that act on an existing call (404/410 then mean "call gone")."""
+    return method.startswith("calling.") and method not in _NOT_CALL_SCOPED
+
+
+class CallInfo:
+    """What the core knows about one live call (read-only for callers).
+
+    Attributes:
+        call_id: The call's id.
+        node_id: The node that owns it (copy it into call-scoped requests).
+        state: The furthest call state seen (``created`` ... ``ended``).
+        direction: ``inbound`` or ``outbound``.
+        tag: The dial/connect tag that created it, or ``""``.
+        context: The context an inbound call arrived on, or ``""``.
+    """
+
+    __slots__ = ("call_id", "context", "direction", "node_id", "state", "tag")
+
+    def __init__(self, params: Mapping[str, Any], call_id: str) -> None:
+        self.call_id = call_id
+        self.node_id = _s(params, "node_id")
+        self.state = _s(params, "call_state") or "created"
+        self.direction = _s(params, "direction")
+        self.tag = _s(params, "tag")
+        self.context = _s(params, "context")
+
+    def __repr__(self) -> str:
+        return f"CallInfo(call_id={self.call_id!r}, state={self.state!r})"
+
+
+def _s(params: Mapping[str, Any], key: str) -> str:
+    value = params.get(key)
+    return value if isinstance(value, str) else ""
+
+
+class _Action:
+    __slots__ = ("call_id", "control_id", "kind", "request_id")
+
+    def __init__(self, call_id: str, control_id: str, kind: str, request_id: str) -> None:
+        self.call_id = call_id
+        self.control_id = control_id
+        self.kind = kind
+        self.request_id = request_id
+
+
+class Router:
+    """Routes parsed RELAY events and derives call/action/dial outcomes.
+
+    Args:
+        emit: Where events go (the connection's event queue ``append``).
+        max_active_calls: Cap on the call registry (inbound calls + dial legs).
+
+    The session calls :meth:`request_started` from ``send_request``,
+    :meth:`request_failed` / :meth:`request_abandoned` / :meth:`request_done`
+    when a request's outcome is known, :meth:`dispatch` for every event after
+    ACKing it, and :meth:`connection_lost` when the socket goes away.
+    """
+
+    def __init__(self, emit: Callable[[Event], None], max_active_calls: int) -> None:
+        self._emit = emit
+        self.max_active_calls = max_active_calls
+        #: call_id -> CallInfo for every live call.
+        self.calls: dict[str, CallInfo] = {}
+        # control_id -> action, and call_id -> {control_id: action} for call end.
+        self._actions: dict[str, _Action] = {}
+        self._call_actions: dict[str, dict[str, _Action]] = {}
+        # request_id -> the action/dial it starts, while the start is unanswered.
+        self._starts: dict[str, _Action] = {}
+        self._dial_requests: dict[str, str] = {}
+        # Pending dials: tag -> the request id that started it.
+        self._dials: dict[str, str] = {}
+
+    # -- requests -----------------------------------------------------------
+
+    def request_started(self, request_id: str, method: str, params: Mapping[str, Any]) -> None:
+        """Register what an outgoing request starts (an action or a dial)."""
+        kind = ACTION_KINDS.get(method)
+        if kind is not None:
+            control_id = _s(params, "control_id")
+            if not control_id:
+                return
+            call_id = _s(params, "call_id")
+            action = _Action(call_id, control_id, kind, request_id)
+            self._actions[control_id] = action
+            self._call_actions.setdefault(call_id, {})[control_id] = action
+            self._starts[request_id] = action
+        elif method == "calling.dial":
+            tag = _s(params, "tag")
+            if tag:
+                self._dials[tag] = request_id
+                self._dial_requests[request_id] = tag
+
+    def request_done(self, request_id: str) -> None:
+        """The request succeeded: its action/dial now waits for events."""
+        if self._starts:
+            self._starts.pop(request_id, None)
+        if self._dial_requests:
+            self._dial_requests.pop(request_id, None)
+
+    def request_failed(self, request_id: str, call_gone: bool) -> None:
+        """The server rejected the request: fail the action or dial it started."""
+        action = self._starts.pop(request_id, None)
+        if action is not None and action.control_id in self._actions:
+            self._complete(action, None, "call_gone" if call_gone else "failed")
+        tag = self._dial_requests.pop(request_id, None)
+        if tag is not None and self._dials.get(tag) == request_id:
+            del self._dials[tag]
+            self._emit(DialCompleted(tag=tag, call_id="", event=None, reason="request_failed"))
+
+    def request_abandoned(self, request_id: str) -> None:
+        """The request timed out or was cancelled.
+
+        An action may still be running on the server (a resumed session keeps
+        delivering its events), so it stays registered until its terminal event
+        or the end of its call.  A dial that never got an answer fails.
+        """
+        self._starts.pop(request_id, None)
+        tag = self._dial_requests.pop(request_id, None)
+        if tag is not None and self._dials.get(tag) == request_id:
+            del self._dials[tag]
+            self._emit(DialCompleted(tag=tag, call_id="", event=None, reason="request_failed"))
+
+    def connection_lost(self, queued: Collection[str]) -> None:
+        """Fail every pending dial that was sent (queued dials go out after reconnect)."""
+        for tag, request_id in list(self._dials.items()):
+            if request_id in queued:
+                continue
+            del self._dials[tag]
+            self._dial_requests.pop(request_id, None)
+            self._emit(DialCompleted(tag=tag, call_id="", event=None, reason="connection_lost"))
+
+    # -- events -------------------------------------------------------------
+
+    def dispatch(self, event: RelayEvent) -> None:
+        """Emit *event* (or drop it) and everything it implies, in that order."""
+        event_type = event.event_type
+        if not event_type.startswith("calling.call."):
+            # Conference, calling.error, messaging, authorization, unknown types.
+            self._emit(event)
+            return
+        params = event.params
+        call_id = params.get("call_id")
+        if type(event) is CallStateChanged:
+            self._on_call_state(event, call_id)
+        elif type(event) is CallReceived:
+            self._on_call_receive(event, call_id)
+        elif type(event) is DialStateChanged:
+            self._on_dial(event)
+        elif type(call_id) is str and call_id in self.calls:
+            self._emit(event)
+            if self._actions:
+                self._check_action(event)
+        else:
+            logger.debug("dropping %s for unknown call %r", event_type, call_id)
+
+    def _on_call_receive(self, event: CallReceived, call_id: object) -> None:
+        if not isinstance(call_id, str) or not call_id:
+            logger.debug("dropping calling.call.receive without a call_id")
+            return
+        calls = self.calls
+        if call_id not in calls:
+            if len(calls) >= self.max_active_calls:
+                logger.warning(
+                    "max_active_calls (%d) reached: ignoring inbound call %s",
+                    self.max_active_calls,
+                    call_id,
+                )
+                self._emit(CallDropped(call_id=call_id, reason="max_active_calls"))
+                return
+            calls[call_id] = CallInfo(event.params, call_id)
+        self._emit(event)
+
+    def _on_call_state(self, event: CallStateChanged, call_id: object) -> None:
+        if not isinstance(call_id, str) or not call_id:
+            logger.debug("dropping calling.call.state without a call_id")
+            return
+        info = self.calls.get(call_id)
+        if info is None:
+            tag = event.tag
+            if not tag or tag not in self._dials:
+                logger.debug("dropping calling.call.state for unknown call %r", call_id)
+                return
+            # A leg of a pending dial (rule 3): register it, then fall through.
+            info = self.calls[call_id] = CallInfo(event.params, call_id)
+        new_state = event.call_state
+        rank = _CALL_STATE_RANK.get(new_state)
+        if rank is not None and rank > _CALL_STATE_RANK.get(info.state, -1):
+            info.state = new_state
+        if not info.node_id:
+            info.node_id = event.node_id
+        self._emit(event)
+        if new_state == "ended":
+            self._end_call(call_id)
+
+    def _end_call(self, call_id: str) -> None:
+        """The call ended: finish its pending actions, then forget it."""
+        actions = self._call_actions.pop(call_id, None)
+        if actions:
+            for action in list(actions.values()):
+                self._complete(action, None, "call_ended")
+        self.calls.pop(call_id, None)
+
+    def _on_dial(self, event: DialStateChanged) -> None:
+        tag = event.tag
+        request_id = self._dials.get(tag)
+        if request_id is None:
+            logger.debug("dropping calling.call.dial for unknown tag %r", tag)
+            return
+        self._emit(event)
+        dial_state = event.dial_state
+        if dial_state == "answered":
+            winner = event.call
+            call_id = _s(winner, "call_id")
+            if call_id and call_id not in self.calls:
+                # The winner's tagged state events may not have arrived (or may
+                # never arrive): register it from the dial event itself.
+                info = self.calls[call_id] = CallInfo(winner, call_id)
+                info.state = "answered"
+            del self._dials[tag]
+            self._dial_requests.pop(request_id, None)
+            self._emit(DialCompleted(tag=tag, call_id=call_id, event=event, reason="answered"))
+        elif dial_state == "failed":
+            del self._dials[tag]
+            self._dial_requests.pop(request_id, None)
+            self._emit(DialCompleted(tag=tag, call_id="", event=event, reason="failed"))
+
+    def _check_action(self, event: RelayEvent) -> None:
+        control_id = event.params.get("control_id")
+        if not isinstance(control_id, str):
+            return
+        action = self._actions.get(control_id)
+        if action is None:
+            return
+        cls, is_terminal = _TERMINAL[action.kind]
+        if isinstance(event, cls) and is_terminal(event):
+            self._complete(action, event, "finished")
+
+    def _complete(self, action: _Action, event: RelayEvent | None, reason: str) -> None:
+        """Emit ActionCompleted once and forget the action."""
+        if self._actions.get(action.control_id) is not action:
+            return
+        del self._actions[action.control_id]
+        per_call = self._call_actions.get(action.call_id)
+        if per_call is not None:
+            per_call.pop(action.control_id, None)
+            if not per_call:
+                del self._call_actions[action.call_id]
+        self._starts.pop(action.request_id, None)
+        self._emit(
+            ActionCompleted(
+                call_id=action.call_id,
+                control_id=action.control_id,
+                kind=action.kind,
+                event=event,
+                reason=reason,
+            )
+        )

@@ -1,0 +1,677 @@
+"""The RELAY session over text messages (protocol reference §3).
+
+This layer sits between WebSocket framing (:mod:`._ws`, or a transport that
+frames WebSocket itself) and the routing bookkeeping (:mod:`._routing`).  It
+receives and sends *text messages* and knows the session rules:
+
+* ``signalwire.connect`` first on every socket, with ``version`` {2,0,0},
+  ``agent``, ``event_acks: true``, ``authentication`` and ``contexts``; on a
+  reconnect also the ``protocol`` and ``authorization_state`` of the previous
+  session so the server resumes it (§3.1, §3.2, §8e).
+* Every ``signalwire.event`` with an id is ACKed with exactly that id *before*
+  it is processed (§3.3); server ``signalwire.ping`` and
+  ``signalwire.disconnect`` are answered (§3.4, §3.5).
+* Client pings every ``ping_interval``; 3 consecutive failures, or one ping
+  timing out, declare the connection dead (§3.8).
+* Every request has a timeout (default 10 s).  A request that times out while
+  on the wire declares the connection dead (half-open) unless it was
+  ``signalwire.connect``.  Each request gets exactly one outcome event.
+* Requests made while not authenticated wait in a bounded FIFO queue and go
+  out exactly once, with their original ids, after the next successful
+  ``signalwire.connect``.  Their timeouts keep running while they wait.
+* Reconnect backoff: 1 s doubling to 30 s, reset whenever a WebSocket opens,
+  with jitter ``delay * 0.1 * jitter()`` added (still capped at 30 s).
+* ``signalwire.connect`` rejected (or timed out) 3 times in a row before the
+  first success is fatal: ``AuthenticationFatal``, state ``FAILED``.
+
+Credentials and ``authorization_state`` are never logged and never put into
+an event (see docs/architecture.md, "Logging").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+from ._backoff import BACKOFF_MAX, Backoff
+from ._credentials import SessionIdentity, check_contexts
+from ._errors import LocalProtocolError, QueueFullError
+from ._events import (
+    AuthenticationFatal,
+    AuthenticationRejected,
+    ConnectionClosed,
+    ConnectionDead,
+    Event,
+    ProtocolErrorReceived,
+    ReconnectScheduled,
+    RequestCancelled,
+    RequestFailed,
+    RequestTimedOut,
+    ResponseReceived,
+    ServerDisconnectRequested,
+    SessionAuthenticated,
+    parse_relay_event,
+)
+from ._requests import CONNECT, PING, USER, PendingRequest, RequestTable
+from ._routing import Router, is_call_scoped
+from ._rpc import (
+    Request,
+    Response,
+    ResponseError,
+    decode,
+    dumps,
+    encode_request,
+    encode_result,
+    is_success_code,
+    result_code,
+)
+from ._state import SessionInput, SessionState, SessionStateMachine
+
+__all__ = ["CLOSE_TIMEOUT", "DEFAULT_AGENT", "Session"]
+
+logger = logging.getLogger("relaykit.core")
+
+DEFAULT_AGENT: Final = "relaykit/0.1.0"
+#: How long a user close waits for the server's WebSocket close reply.
+CLOSE_TIMEOUT: Final = 5.0
+#: Backoff bounds (seconds) and the consecutive-failure limits of §3.8.
+MAX_PING_FAILURES: Final = 3
+MAX_AUTH_REJECTIONS: Final = 3
+
+# Pre-encoded pieces of the reply every server request gets (the ACK of an event,
+# the answer to a ping or disconnect): '{"jsonrpc":"2.0","id":<id>,"result":{}}'.
+_ACK_HEAD: Final = '{"jsonrpc":"2.0","id":'
+_ACK_TAIL: Final = ',"result":{}}'
+
+_S = SessionState
+_I = SessionInput
+_LIVE_STATES: Final = frozenset({_S.CONNECTING, _S.AUTHENTICATING, _S.READY})
+# While the close handshake runs, responses and events still arrive.
+_RECEIVING_STATES: Final = _LIVE_STATES | {_S.CLOSING}
+_REFUSING_STATES: Final = frozenset({_S.CLOSING, _S.CLOSED, _S.FAILED})
+
+
+def _redacted_excerpt(text: str | bytes) -> str:
+    # Never copy server input that may hold authorization_state into an event.
+    sample = text[:120] if isinstance(text, str) else text[:120].decode("utf-8", "replace")
+    return "<redacted>" if "authorization_state" in sample else sample
+
+
+class Session:
+    """The RELAY session state machine over text messages.
+
+    Args:
+        send_text: Queues one outgoing text message on the current socket;
+            returns False when nothing can be sent (e.g. WebSocket not open).
+        start_close: Starts a polite close of the current socket; returns True
+            when the close handshake is now in progress (a reply will follow).
+        events: The queue the session (and its router) append events to.
+        make_id: Returns a fresh request id (a string unique among pending requests).
+        jitter: Returns a float in [0, 1); see the module docstring for its use.
+        request_timeout, ping_interval, max_queue, max_active_calls, agent:
+            As for :class:`~relay_proto.RelayConnection`.
+
+    :class:`~relay_proto.RelayConnection` owns one of these and drives it; the
+    methods here mirror its public ones (see there for what to call when).
+    """
+
+    def __init__(
+        self,
+        *,
+        send_text: Callable[[str], bool],
+        start_close: Callable[[], bool],
+        events: deque[Event],
+        make_id: Callable[[], str],
+        jitter: Callable[[], float],
+        request_timeout: float,
+        ping_interval: float,
+        max_queue: int,
+        max_active_calls: int,
+        agent: str,
+    ) -> None:
+        self._send_text = send_text
+        self._start_close = start_close
+        self._events = events
+        self._emit = events.append
+        self._make_id = make_id
+        self.request_timeout = request_timeout
+        self.ping_interval = ping_interval
+        self.max_queue = max_queue
+        self.agent = agent
+        self.router = Router(self._emit, max_active_calls)
+        self._machine = SessionStateMachine()
+        # Session identity: set by open_session, updated by the server.
+        self.credentials: SessionIdentity | None = None
+        self.identity: str | None = None
+        # Every request until its outcome: by id, the offline FIFO, the timeouts.
+        self._table = RequestTable()
+        # Per-socket conditions (see _state.py for why they are not states).
+        self._dead = False
+        self._draining = False
+        self._handshake_deadline: float | None = None
+        # Liveness pings.
+        self._ping_id: str | None = None
+        self._next_ping_at: float | None = None
+        self._ping_failures = 0
+        # Reconnect backoff and the authentication-rejection bound.
+        self._backoff = Backoff(jitter)
+        self._ever_authenticated = False
+        self._auth_rejections = 0
+        self._close_deadline: float | None = None
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def state(self) -> SessionState:
+        """The current :class:`SessionState`."""
+        return self._machine.state
+
+    @property
+    def is_ready(self) -> bool:
+        """True when requests go out immediately (authenticated, socket healthy)."""
+        return self._machine.state is _S.READY and not self._dead and not self._draining
+
+    # --------------------------------------------------------------- commands
+
+    def open_session(
+        self,
+        *,
+        project: str | None,
+        token: str | None,
+        jwt_token: str | None,
+        contexts: Iterable[str],
+        protocol: str | None,
+        authorization_state: str | None,
+    ) -> None:
+        """Store credentials, contexts and optional resume state (once, before connecting)."""
+        if self.credentials is not None:
+            raise LocalProtocolError("open_session() may only be called once")
+        if self._machine.state is not _S.IDLE:
+            raise LocalProtocolError(
+                f"open_session() must come before connection_made() "
+                f"(state is {self._machine.state.value})"
+            )
+        self.credentials = SessionIdentity(
+            project=project,
+            token=token,
+            jwt_token=jwt_token,
+            contexts=contexts,
+            protocol=protocol,
+            authorization_state=authorization_state,
+        )
+
+    def connection_made(self, now: float) -> None:
+        """A socket to the server is open: start the WebSocket/RELAY handshake."""
+        if self.credentials is None:
+            raise LocalProtocolError("call open_session() before connection_made()")
+        self._machine.process(_I.CONNECTION_MADE)
+        # Per-socket conditions start fresh.  The WebSocket handshake gets the
+        # request timeout: a server that accepts TCP and then stalls must not
+        # hang the client forever.
+        self._dead = False
+        self._draining = False
+        self._backoff.clear()
+        self._handshake_deadline = now + self.request_timeout
+
+    def transport_opened(self, now: float) -> None:
+        """The WebSocket is open: reset the backoff and send ``signalwire.connect``."""
+        if not self._machine.can(_I.TRANSPORT_OPENED) or self._dead:
+            return
+        self._machine.process(_I.TRANSPORT_OPENED)
+        self._handshake_deadline = None
+        # §3.8: the backoff resets as soon as a WebSocket opens (before auth).
+        self._backoff.reset()
+        assert self.credentials is not None  # checked by connection_made
+        params = self.credentials.connect_params(self.agent)
+        request_id = self._new_id()
+        # Never log this text: it carries the credentials.
+        text = encode_request(request_id, "signalwire.connect", params)
+        req = self._register(request_id, "signalwire.connect", text, now, None, CONNECT)
+        self._transmit(req)
+
+    def send_request(
+        self, method: str, params: Mapping[str, Any], now: float, timeout: float | None = None
+    ) -> str:
+        """Send (or queue) one request; see :meth:`RelayConnection.send_request`."""
+        state = self._machine.state
+        if state in _REFUSING_STATES:
+            raise LocalProtocolError(f"cannot send requests in state {state.value}")
+        if not isinstance(method, str) or not method:
+            raise LocalProtocolError("method must be a non-empty string")
+        if method == "signalwire.connect":
+            raise LocalProtocolError("signalwire.connect is sent by the core; use open_session()")
+        if not isinstance(params, Mapping):
+            raise LocalProtocolError(f"params of {method} must be a mapping")
+        # Only an authenticated, healthy, non-draining socket takes requests now;
+        # otherwise they queue, and the queue is bounded so that a long outage
+        # cannot eat memory (the caller gets a clear QueueFullError instead).
+        online = self.is_ready
+        if not online and self._table.queued >= self.max_queue:
+            raise QueueFullError(
+                -1, f"offline request queue is full ({self.max_queue} requests waiting)"
+            )
+        request_id = self._new_id()
+        # Encode now: the caller may reuse params afterwards, and a queued
+        # request must go out exactly as it was asked for.
+        try:
+            text = encode_request(request_id, method, params)
+        except (TypeError, ValueError) as exc:
+            raise LocalProtocolError(
+                f"params of {method} are not JSON-serialisable: {exc}"
+            ) from exc
+        req = self._register(request_id, method, text, now, timeout, USER, queue=not online)
+        # Register actions/dials before anything can answer them.
+        self.router.request_started(request_id, method, params)
+        if online:
+            self._transmit(req)
+        return request_id
+
+    def subscribe(self, contexts: Iterable[str], now: float) -> str:
+        """Send ``signalwire.receive`` and remember the contexts for reconnects."""
+        new = check_contexts(contexts, allow_empty=False)
+        request_id = self.send_request("signalwire.receive", {"contexts": new}, now)
+        # Only after the request was accepted (it may raise QueueFullError).
+        if self.credentials is not None:
+            self.credentials.add_contexts(new)
+        return request_id
+
+    def unsubscribe(self, contexts: Iterable[str], now: float) -> str:
+        """Send ``signalwire.unreceive`` and forget the contexts."""
+        old = check_contexts(contexts, allow_empty=False)
+        request_id = self.send_request("signalwire.unreceive", {"contexts": old}, now)
+        if self.credentials is not None:
+            self.credentials.remove_contexts(old)
+        return request_id
+
+    def close(self, now: float) -> None:
+        """User close: cancel everything pending, close politely, never reconnect."""
+        state = self._machine.state
+        if state in (_S.CLOSING, _S.CLOSED, _S.FAILED):
+            return
+        # Only an open, live WebSocket can run a close handshake; without one
+        # there is nothing to wait for and the client is closed at once.
+        polite = state in (_S.AUTHENTICATING, _S.READY) and not self._dead
+        self._machine.process(_I.CLOSE)
+        self._cancel_all("connection closed by the client")
+        self._ping_id = None
+        self._next_ping_at = None
+        self._handshake_deadline = None
+        self._backoff.clear()
+        if polite and self._start_close():
+            self._close_deadline = now + CLOSE_TIMEOUT
+            return
+        self._finish_close("closed by the client")
+
+    # ----------------------------------------------------------------- inputs
+
+    def receive_text(self, text: str, now: float) -> None:
+        """Handle one complete text message from the server."""
+        if self._dead or self._machine.state not in _RECEIVING_STATES:
+            # Late input from a socket we already gave up on.
+            return
+        # decode() never raises: garbage comes back as Invalid with a reason.
+        msg = decode(text)
+        if isinstance(msg, Request):
+            self._on_server_request(msg, now)
+        elif isinstance(msg, Response):
+            self._on_response(msg.id, msg, now)
+        elif isinstance(msg, ResponseError):
+            if msg.id is None:
+                # A JSON-RPC error about something unparseable we sent (no id to match).
+                self.protocol_problem(f"JSON-RPC error without id: {msg.code} {msg.message}")
+            else:
+                self._on_response(msg.id, msg, now)
+        else:
+            self.protocol_problem(msg.reason, _redacted_excerpt(text))
+
+    def protocol_problem(self, message: str, data: str = "") -> None:
+        """Report server input that was skipped (logged, and a ProtocolErrorReceived)."""
+        logger.warning("protocol error from server (skipped): %s", message)
+        self._emit(ProtocolErrorReceived(message=message, data=data))
+
+    def transport_dead(self, reason: str, now: float) -> None:
+        """The socket is unusable (bad frame, EOF, rejected handshake...)."""
+        if self._machine.state is _S.CLOSING:
+            self._finish_close(reason)
+        else:
+            self.declare_dead(reason)
+
+    def transport_closed(self, code: int, reason: str, now: float) -> None:
+        """The WebSocket close handshake finished."""
+        if self._machine.state is _S.CLOSING:
+            self._finish_close("closed by the client")
+        else:
+            suffix = f": {reason}" if reason else ""
+            self.declare_dead(f"server closed the WebSocket (code {code}{suffix})")
+
+    def declare_dead(self, reason: str) -> None:
+        """Give up on the current socket: emit ConnectionDead once, then await connection_lost."""
+        if self._dead or self._machine.state not in _LIVE_STATES:
+            return
+        self._dead = True
+        logger.info("connection declared dead: %s", reason)
+        self._emit(ConnectionDead(reason=reason))
+
+    def connection_lost(self, now: float, reason: str) -> None:
+        """The socket is gone: fail what was on the wire, schedule a reconnect."""
+        state = self._machine.state
+        # In BACKOFF this is either a duplicate report for the socket we already
+        # gave up on (before the reconnect time: ignore it), or the adapter's
+        # reconnect attempt failed (at/after the reconnect time: back off again).
+        if state is _S.BACKOFF and self._backoff.is_stale_report(now):
+            return
+        self._machine.process(_I.CONNECTION_LOST)
+        new_state = self._machine.state
+        if new_state is not _S.BACKOFF:
+            if state is _S.CLOSING:
+                self._finish_close(reason)
+            return
+        was_connected = state in _LIVE_STATES
+        # Everything per-socket starts over on the next one.
+        self._dead = False
+        self._draining = False
+        self._handshake_deadline = None
+        self._ping_id = None
+        self._next_ping_at = None
+        self._ping_failures = 0
+        if was_connected:
+            # In-flight requests will never be answered; queued ones wait for the next socket.
+            for req in self._table.take_sent():
+                if req.kind == USER:
+                    self._emit(
+                        RequestCancelled(request_id=req.id, method=req.method, reason=reason)
+                    )
+                    self.router.request_abandoned(req.id)
+            self.router.connection_lost(self._table.queued_ids())
+            self._emit(ConnectionClosed(reason=reason, will_reconnect=True))
+        self._schedule_reconnect(now)
+
+    def handle_timer(self, now: float) -> None:
+        """Run everything due at *now*: timeouts, pings, the reconnect and close deadlines."""
+        # Request timeouts first: they may declare the socket dead, which stops pings.
+        for req in self._table.take_expired(now):
+            self._on_timeout(req, now)
+        # A server that accepts TCP but never finishes the WebSocket handshake.
+        handshake_deadline = self._handshake_deadline
+        if handshake_deadline is not None and now >= handshake_deadline:
+            self._handshake_deadline = None
+            self.declare_dead("WebSocket handshake timed out")
+        # A user close whose WebSocket close reply never came.
+        if self._close_deadline is not None and now >= self._close_deadline:
+            self._finish_close("close handshake timed out")
+        # The adapter learnt the reconnect time from ReconnectScheduled; as a
+        # timer it only needs to fire once.
+        self._backoff.fire(now)
+        # The client liveness ping (§3.4): one in flight at a time; its response
+        # (or failure) schedules the next one.
+        at = self._next_ping_at
+        if at is not None and now >= at:
+            self._next_ping_at = None
+            if self._machine.state is _S.READY and not self._dead and self._ping_id is None:
+                request_id = self._new_id()
+                text = encode_request(request_id, "signalwire.ping", {})
+                req = self._register(request_id, "signalwire.ping", text, now, None, PING)
+                self._ping_id = request_id
+                self._transmit(req)
+
+    def get_timer(self) -> float | None:
+        """The earliest deadline at which :meth:`handle_timer` must run, or None."""
+        best = self._table.next_deadline()
+        for candidate in (
+            self._handshake_deadline,
+            self._close_deadline,
+            self._backoff.deadline,
+            self._next_ping_at,
+        ):
+            if candidate is not None and (best is None or candidate < best):
+                best = candidate
+        return best
+
+    # -------------------------------------------------------------- internals
+
+    def _new_id(self) -> str:
+        """A fresh id from the injected ``make_id``, checked: ids key the request table."""
+        request_id = self._make_id()
+        if not isinstance(request_id, str) or not request_id:
+            raise LocalProtocolError(f"make_id() returned {request_id!r}, not a non-empty string")
+        if request_id in self._table:
+            raise LocalProtocolError(f"make_id() returned {request_id!r}, which is still pending")
+        return request_id
+
+    def _register(
+        self,
+        request_id: str,
+        method: str,
+        text: str,
+        now: float,
+        timeout: float | None,
+        kind: int,
+        *,
+        queue: bool = False,
+    ) -> PendingRequest:
+        """Create and track a request (validating its timeout); the caller sends it."""
+        if timeout is None:
+            timeout = self.request_timeout
+        elif not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+            raise LocalProtocolError(f"timeout must be a positive number, got {timeout!r}")
+        deadline = now + timeout
+        req = PendingRequest(request_id, method, text, deadline, timeout, kind)
+        self._table.add(req, queue=queue)
+        return req
+
+    def _transmit(self, req: PendingRequest) -> None:
+        """Put *req* on the wire.  Only sent requests can be answered (or half-open)."""
+        req.sent = True
+        self._send_text(req.text)
+
+    def _reply(self, request_id: str | int) -> None:
+        """Answer a server request with ``{}``, echoing its id exactly (pre-encoded template)."""
+        self._send_text(_ACK_HEAD + dumps(request_id) + _ACK_TAIL)
+
+    def _on_server_request(self, msg: Request, now: float) -> None:
+        """A request from the server: event, ping, disconnect, or something unknown."""
+        method = msg.method
+        if method == "signalwire.event":
+            # §3.3: ACK first, with exactly the id received, then process.
+            # (Inlined _reply: this is the hottest path of the core.)
+            if msg.id is not None:
+                self._send_text(_ACK_HEAD + dumps(msg.id) + _ACK_TAIL)
+            self._on_event(msg.params)
+        elif method == "signalwire.ping":
+            if msg.id is not None:
+                self._reply(msg.id)
+            self._ping_failures = 0
+        elif method == "signalwire.disconnect":
+            if msg.id is not None:
+                self._reply(msg.id)
+            restart = msg.params.get("restart") is True
+            if restart and self.credentials is not None:
+                # A brand-new session on reconnect: forget the resume state.
+                self.credentials.forget_resume_state()
+            # Not a user close: queue new requests until the next socket is
+            # authenticated, and reconnect with normal backoff when the server
+            # closes this one.
+            self._draining = True
+            self._emit(ServerDisconnectRequested(restart=restart))
+        else:
+            # §2: every server request with an id gets a reply.
+            if msg.id is not None:
+                self._send_text(encode_result(msg.id, {}))
+            self.protocol_problem(f"unknown server method {method!r}")
+
+    def _on_event(self, envelope: dict[str, Any]) -> None:
+        """Validate one ``signalwire.event`` envelope, parse it and hand it to the router.
+
+        Bad envelopes are reported and skipped (they were already ACKed: the
+        server must not redeliver what we can never understand).
+        """
+        event_type = envelope.get("event_type")
+        if not isinstance(event_type, str) or not event_type:
+            self.protocol_problem("signalwire.event without an event_type")
+            return
+        params = envelope.get("params", {})
+        if not isinstance(params, dict):
+            self.protocol_problem(f"params of {event_type} event is not an object")
+            return
+        timestamp = envelope.get("timestamp", 0.0)
+        if type(timestamp) is not float:
+            timestamp = (
+                float(timestamp)
+                if isinstance(timestamp, int) and not isinstance(timestamp, bool)
+                else 0.0
+            )
+        if event_type == "signalwire.authorization.state":
+            # §3.2: store a non-empty state for resume; never log or emit it.
+            value = params.get("authorization_state")
+            if isinstance(value, str) and value and self.credentials is not None:
+                self.credentials.authorization_state = value
+        self.router.dispatch(parse_relay_event(event_type, params, timestamp))
+
+    def _on_response(
+        self, request_id: str | int, msg: Response | ResponseError, now: float
+    ) -> None:
+        """A response: give the matching request its outcome (or report an unknown id)."""
+        req = self._table.take_answered(request_id)
+        if req is None:
+            # Unknown, already answered, timed out, or from an earlier socket.
+            self.protocol_problem(f"response to unknown request id {request_id!r}")
+            return
+        kind = req.kind
+        if kind == CONNECT:
+            self._on_connect_response(msg, now)
+        elif kind == PING:
+            self._on_ping_response(msg, now)
+        elif type(msg) is Response:
+            result = msg.result
+            code = result_code(result)
+            if is_success_code(code):
+                self._emit(ResponseReceived(request_id=req.id, method=req.method, result=result))
+                self.router.request_done(req.id)
+                return
+            message = result.get("message")
+            self._fail(req, -1 if code is None else code, message, result)
+        else:
+            assert isinstance(msg, ResponseError)
+            self._fail(req, msg.code, msg.message, None)
+
+    def _fail(
+        self, req: PendingRequest, code: int, message: object, result: Mapping[str, Any] | None
+    ) -> None:
+        """Emit RequestFailed (404/410 on a call-scoped method = call gone, §3.9)."""
+        call_gone = code in (404, 410) and is_call_scoped(req.method)
+        self._emit(
+            RequestFailed(
+                request_id=req.id,
+                method=req.method,
+                code=code,
+                message=message if isinstance(message, str) else "",
+                call_gone=call_gone,
+                result=result,
+            )
+        )
+        self.router.request_failed(req.id, call_gone)
+
+    def _on_connect_response(self, msg: Response | ResponseError, now: float) -> None:
+        """The answer to ``signalwire.connect``: authenticated, or rejected."""
+        if type(msg) is ResponseError:
+            assert isinstance(msg, ResponseError)
+            self._auth_rejected(msg.code, msg.message or "authentication failed", now)
+            return
+        assert isinstance(msg, Response)
+        # §2.5: connect results are never code-checked; the result is the session info.
+        result = msg.result
+        protocol = result.get("protocol")
+        assert self.credentials is not None  # a connect was sent
+        if isinstance(protocol, str) and protocol:
+            self.credentials.protocol = protocol
+        identity = result.get("identity")
+        self.identity = identity if isinstance(identity, str) else ""
+        self._ever_authenticated = True
+        self._auth_rejections = 0
+        self._machine.process(_I.AUTHENTICATED)
+        self._emit(
+            SessionAuthenticated(
+                protocol=self.credentials.protocol or "",
+                identity=self.identity,
+                session_restored=result.get("session_restored") is True,
+                result=result,
+            )
+        )
+        self._next_ping_at = now + self.ping_interval
+        self._ping_failures = 0
+        if self._draining:
+            return
+        # Flush the offline queue: FIFO, original ids, exactly once.
+        for req in self._table.drain_queue():
+            self._transmit(req)
+
+    def _auth_rejected(self, code: int, message: str, now: float) -> None:
+        """signalwire.connect failed (error or timeout): retry, or give up for good."""
+        if self.credentials is not None and self.credentials.protocol is not None:
+            # A rejected resume (unknown/expired protocol) must not poison the
+            # retries: the next attempt authenticates afresh.
+            self.credentials.forget_resume_state()
+        attempt = self._auth_rejections + 1
+        if not self._ever_authenticated:
+            self._auth_rejections = attempt
+        self._emit(AuthenticationRejected(code=code, message=message, attempt=attempt))
+        if self._ever_authenticated or attempt < MAX_AUTH_REJECTIONS:
+            self.declare_dead(f"authentication rejected: {message}")
+            return
+        logger.error("authentication rejected %d times; giving up", attempt)
+        self._machine.process(_I.AUTH_FATAL)
+        self._cancel_all("authentication failed")
+        self._next_ping_at = None
+        self._start_close()
+        self._emit(AuthenticationFatal(code=code, message=message))
+
+    def _on_ping_response(self, msg: Response | ResponseError, now: float) -> None:
+        """Our ping was answered: reset, or count a failure (3 in a row = dead)."""
+        self._ping_id = None
+        if type(msg) is Response:
+            self._ping_failures = 0
+            self._next_ping_at = now + self.ping_interval
+            return
+        self._ping_failures += 1
+        if self._ping_failures >= MAX_PING_FAILURES:
+            self.declare_dead(f"{self._ping_failures} consecutive signalwire.ping failures")
+        else:
+            self._next_ping_at = now + min(2.0**self._ping_failures, BACKOFF_MAX)
+
+    def _on_timeout(self, req: PendingRequest, now: float) -> None:
+        """*req* expired (already removed from the table): give its outcome."""
+        if req.kind == USER:
+            self._emit(RequestTimedOut(request_id=req.id, method=req.method, timeout=req.timeout))
+            self.router.request_abandoned(req.id)
+            if req.sent:
+                self.declare_dead(f"{req.method} timed out (half-open connection suspected)")
+        elif req.kind == CONNECT:
+            # §3.8: a connect timeout counts like a rejection.
+            self._auth_rejected(-1, "signalwire.connect timed out", now)
+        else:
+            self._ping_id = None
+            self.declare_dead("signalwire.ping timed out (half-open connection suspected)")
+
+    def _cancel_all(self, reason: str) -> None:
+        """Give every pending request its final outcome (user close, fatal auth)."""
+        for req in self._table.take_all():
+            if req.kind == USER:
+                self._emit(RequestCancelled(request_id=req.id, method=req.method, reason=reason))
+                self.router.request_abandoned(req.id)
+        self.router.connection_lost(())
+
+    def _finish_close(self, reason: str) -> None:
+        """The user close is over (reply, EOF or timeout): CLOSED, and tell the caller."""
+        self._close_deadline = None
+        if self._machine.state is _S.CLOSING:
+            self._machine.process(_I.CLOSE_COMPLETE)
+        self._emit(ConnectionClosed(reason=reason, will_reconnect=False))
+
+    def _schedule_reconnect(self, now: float) -> None:
+        """Pick the next backoff delay (see _backoff.py) and announce it."""
+        delay, attempt = self._backoff.schedule(now)
+        at = now + delay
+        logger.info("reconnect %d scheduled in %.2f s", attempt, delay)
+        self._emit(ReconnectScheduled(at=at, delay=delay, attempt=attempt))
