@@ -94,8 +94,17 @@ class Transport(Protocol):
         port: int,
         tls: bool,
         ca_file: str | None,
+        task_group: TaskGroup | None = None,
     ) -> ByteStream | MessageStream:
-        """Open a connection to *host*:*port* (``url`` is the full ws/wss URL)."""
+        """Open a connection to *host*:*port* (``url`` is the full ws/wss URL).
+
+        Drivers pass the connection's long-lived task group as *task_group*:
+        a transport whose library keeps the connection inside an ``async with``
+        (``httpx_ws.aconnect_ws`` runs its own task group) holds it open in a
+        task there, because a task group entered by ``open()`` could not be
+        exited by a later ``aclose()`` without breaking cancel-scope nesting.
+        Raw TCP/TLS transports ignore it.
+        """
         ...
 
 
@@ -163,8 +172,17 @@ class Runtime(Protocol):
 
     def create_lock(self) -> AsyncLock: ...
 
-    def move_on_at(self, deadline: float) -> AbstractContextManager[CancelScope]:
-        """A cancel scope that silently cancels its body at *deadline*."""
+    def move_on_at(
+        self, deadline: float, *, shield: bool = False
+    ) -> AbstractContextManager[CancelScope]:
+        """A cancel scope that silently cancels its body at *deadline*.
+
+        With ``shield=True`` the body is also protected from cancellation
+        outside the scope (``anyio.CancelScope(shield=True)``), so a bounded
+        goodbye (``disconnect()``'s close handshake) still runs when the caller's
+        scope was cancelled.  Enter it *after*, and leave it *before*, any task
+        group that the cleanup then exits, to keep scopes nested.
+        """
         ...
 
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]: ...
@@ -183,4 +201,15 @@ class Runtime(Protocol):
 
     def run(self, func: Callable[[], Awaitable[T]]) -> T:
         """Run *func* to completion on a fresh event loop (blocking ``client.run()``)."""
+        ...
+
+    def make_id(self) -> str:
+        """A fresh unique id (UUIDv4 string) for requests, control ids, dial tags.
+
+        Injected here because :mod:`relay_proto` may not import ``uuid``.
+        """
+        ...
+
+    def jitter(self) -> float:
+        """A random float in ``[0, 1)`` for reconnect backoff (``random.random``)."""
         ...

@@ -1,0 +1,26 @@
+"""relay_anyio: the relaykit RELAY client on anyio (asyncio, or trio through anyio).
+
+A program written for ``signalwire.relay`` runs with only its import line
+changed.  Everything below is the object model of :mod:`relay_proto.api`,
+re-exported unchanged, with :class:`RelayClient` bound to :class:`AnyioRuntime`
+(the default TCP/TLS transport; pass ``transport=HttpxWsTransport()`` to go
+through httpx and its proxy settings).
+"""
+
+from relay_proto.api import *  # noqa: F403
+from relay_proto.api import __all__ as _api_all
+
+# Spelled out for type checkers, which cannot follow api's computed __all__.
+from relay_proto.api._constants import *  # noqa: F403
+
+from ._client import RelayClient as RelayClient
+from ._httpx import HttpxWsTransport
+from ._runtime import AnyioRuntime, AnyioStream, AnyioTransport
+
+__all__ = [
+    *_api_all,  # RelayClient among them, bound to AnyioRuntime
+    "AnyioRuntime",
+    "AnyioStream",
+    "AnyioTransport",
+    "HttpxWsTransport",
+]

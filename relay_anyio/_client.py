@@ -1,0 +1,14 @@
+"""``RelayClient`` bound to anyio."""
+
+from __future__ import annotations
+
+from relay_proto import api
+
+from ._runtime import AnyioRuntime
+
+__all__ = ["RelayClient"]
+
+
+class RelayClient(api.RelayClient):
+    __doc__ = api.RelayClient.__doc__
+    _runtime = AnyioRuntime()

@@ -1,0 +1,202 @@
+"""The trio runtime: :class:`relay_proto.api.Runtime` on trio's own primitives.
+
+Nurseries, ``trio.CancelScope``, ``trio.Event``, ``trio.StrictFIFOLock`` and
+trio's streams, with nothing in between, so tracebacks and cancellation are
+trio's.  This module (and everything ``relay_trio`` imports) must never import
+anyio; a test checks it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import ssl
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import TypeVar, cast
+
+import trio
+import trio.lowlevel
+
+from relay_proto.api._runtime import (
+    AsyncEvent,
+    AsyncLock,
+    ByteStream,
+    CancelScope,
+    MessageStream,
+    TaskGroup,
+    Transport,
+    TransportClosed,
+)
+
+__all__ = ["TrioRuntime", "TrioStream", "TrioTransport"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("relaykit.trio")
+
+_BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError)
+
+
+class TrioStream:
+    """A :class:`~relay_proto.api.ByteStream` over a ``trio.abc.Stream`` (TCP or TLS).
+
+    Args:
+        stream: A connected ``trio.SocketStream`` or ``trio.SSLStream``, owned from now on.
+    """
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: trio.abc.Stream) -> None:
+        self._stream = stream
+
+    async def receive_some(self, max_bytes: int = 65536) -> bytes:
+        """Return at least one byte, or ``b""`` at end of stream.
+
+        Raises:
+            TransportClosed: the stream was closed or broke while reading.
+            OSError: any other socket error.
+        """
+        try:
+            # SSLStream may hand back a bytearray; the core only reads it, so no copy.
+            return cast(bytes, await self._stream.receive_some(max_bytes))
+        except _BROKEN as exc:
+            raise TransportClosed(f"connection lost while reading: {exc!r}") from exc
+
+    async def send_all(self, data: bytes) -> None:
+        """Write all of *data*.
+
+        Raises:
+            TransportClosed: the stream was closed or broke while writing.
+            OSError: any other socket error.
+        """
+        try:
+            await self._stream.send_all(data)
+        except _BROKEN as exc:
+            raise TransportClosed(f"connection lost while writing: {exc!r}") from exc
+
+    async def aclose(self) -> None:
+        """Close the stream without waiting on the peer; never raises for a broken one."""
+        # trio.aclose_forcefully skips the TLS close_notify exchange, so closing a
+        # half-open connection cannot block.
+        try:
+            await trio.aclose_forcefully(self._stream)
+        except (OSError, *_BROKEN) as exc:
+            logger.debug("ignoring error while closing a broken stream: %r", exc)
+
+
+class TrioTransport:
+    """The default transport: ``trio.open_tcp_stream``, plus ``trio.SSLStream`` for ``wss://``.
+
+    TLS uses ``ssl.create_default_context()`` (certificate and host name
+    verification on); *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) replaces the
+    system trust store with a private CA.  ``TCP_NODELAY`` is set (trio does by
+    default; we say so explicitly because latency matters here).
+    """
+
+    frames_websocket = False
+
+    async def open(
+        self,
+        *,
+        url: str,
+        host: str,
+        port: int,
+        tls: bool,
+        ca_file: str | None,
+        task_group: TaskGroup | None = None,
+    ) -> ByteStream | MessageStream:
+        """Connect to *host*:*port*, doing the TLS handshake when *tls* is true.
+
+        Args:
+            url: The full ws/wss URL (unused: the core sends the handshake).
+            host: Host name or address; also the TLS server name (SNI).
+            port: TCP port.
+            tls: Whether to wrap the connection in TLS.
+            ca_file: PEM file of CA certificates to trust instead of the system store.
+            task_group: Unused (a socket needs no background task).
+
+        Returns:
+            A :class:`TrioStream`.
+
+        Raises:
+            OSError: connection refused, name resolution failure, TLS handshake or
+                certificate verification failure (``ssl.SSLError``), ...
+        """
+        ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
+        tcp = await trio.open_tcp_stream(host, port)
+        tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
+        if ssl_context is None:
+            return TrioStream(tcp)
+        # https_compatible: a server dropping TLS without close_notify is an
+        # ordinary EOF for us, not an error.
+        tls_stream = trio.SSLStream(tcp, ssl_context, server_hostname=host, https_compatible=True)
+        try:
+            await tls_stream.do_handshake()
+        except BaseException as exc:
+            await trio.aclose_forcefully(tcp)
+            if isinstance(exc, _BROKEN):
+                # trio wraps the ssl error; surface it so the user reads
+                # "certificate verify failed" rather than "broken resource".
+                if isinstance(exc.__cause__, ssl.SSLError):
+                    raise exc.__cause__ from exc
+                raise TransportClosed(f"TLS handshake with {host}:{port} failed") from exc
+            raise
+        return TrioStream(tls_stream)
+
+
+class TrioRuntime:
+    """:class:`relay_proto.api.Runtime` on trio.
+
+    Args:
+        transport: The transport to open connections with (default: :class:`TrioTransport`).
+    """
+
+    name = "trio"
+
+    def __init__(self, transport: Transport | None = None) -> None:
+        self.default_transport: Transport = TrioTransport() if transport is None else transport
+
+    def make_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def jitter(self) -> float:
+        return random.random()
+
+    def current_time(self) -> float:
+        return trio.current_time()
+
+    def create_event(self) -> AsyncEvent:
+        return trio.Event()
+
+    def create_lock(self) -> AsyncLock:
+        # cast: the protocol spells __aexit__ as (*exc: object).
+        return cast(AsyncLock, trio.StrictFIFOLock())
+
+    def move_on_at(
+        self, deadline: float, *, shield: bool = False
+    ) -> AbstractContextManager[CancelScope]:
+        return trio.CancelScope(deadline=deadline, shield=shield)
+
+    def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]:
+        return cast("AbstractAsyncContextManager[TaskGroup]", trio.open_nursery())
+
+    async def sleep_until(self, deadline: float) -> None:
+        await trio.sleep_until(deadline)
+
+    async def checkpoint(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+    def cancelled_exc_class(self) -> type[BaseException]:
+        return trio.Cancelled
+
+    def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
+        return cast(
+            "AbstractContextManager[AsyncIterator[int]]", trio.open_signal_receiver(*signals)
+        )
+
+    def run(self, func: Callable[[], Awaitable[T]]) -> T:
+        """Run *func* with ``trio.run`` and return its result."""
+        return trio.run(func)

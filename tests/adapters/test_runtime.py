@@ -1,0 +1,292 @@
+"""Runtime conformance: AnyioRuntime (asyncio, trio) and TrioRuntime behave alike.
+
+The object model relies on exactly these behaviours (see relay_proto/api/_runtime.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import ssl
+import sys
+from typing import Any
+
+import anyio
+import anyio.abc
+import pytest
+from anyio import wait_all_tasks_blocked
+
+from relay_anyio import AnyioRuntime
+from relay_proto.api._runtime import TransportClosed
+from relay_trio import TrioRuntime
+
+from ._servers import echo_server
+from .conftest import TLSFiles
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(10)]
+
+
+async def _receive_exactly(stream: Any, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = await stream.receive_some()
+        assert chunk, "unexpected EOF"
+        data += chunk
+    return data
+
+
+async def test_event(runtime: Any) -> None:
+    event = runtime.create_event()
+    assert not event.is_set()
+    async with runtime.open_task_group() as tg:
+        tg.start_soon(event.wait)
+        await wait_all_tasks_blocked()
+        event.set()
+    assert event.is_set()
+    await event.wait()  # already set: returns at once
+
+
+async def test_lock_is_fifo(runtime: Any) -> None:
+    lock = runtime.create_lock()
+    order: list[int] = []
+
+    async def take(i: int) -> None:
+        async with lock:
+            order.append(i)
+            await runtime.checkpoint()
+
+    async with runtime.open_task_group() as tg, lock:
+        for i in range(6):
+            tg.start_soon(take, i, name=f"taker-{i}")
+            # Queue the waiters one at a time so the arrival order is known.
+            await wait_all_tasks_blocked()
+    assert order == list(range(6))
+
+
+async def test_lock_excludes(runtime: Any) -> None:
+    lock = runtime.create_lock()
+    inside = 0
+    peak = 0
+
+    async def critical() -> None:
+        nonlocal inside, peak
+        async with lock:
+            inside += 1
+            peak = max(peak, inside)
+            await runtime.checkpoint()
+            inside -= 1
+
+    async with runtime.open_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(critical)
+    assert peak == 1
+
+
+async def test_move_on_at_deadline(runtime: Any) -> None:
+    deadline = runtime.current_time() + 0.05
+    with runtime.move_on_at(deadline) as scope:
+        await anyio.sleep_forever()
+    assert scope.cancelled_caught
+    assert runtime.current_time() >= deadline
+
+
+async def test_move_on_at_past_deadline_cancels_at_first_checkpoint(runtime: Any) -> None:
+    reached = False
+    with runtime.move_on_at(runtime.current_time() - 1) as scope:
+        await runtime.checkpoint()
+        reached = True
+    assert scope.cancelled_caught
+    assert not reached
+
+
+async def test_move_on_at_infinite_deadline_and_reschedule(runtime: Any) -> None:
+    with runtime.move_on_at(math.inf) as scope:
+        assert scope.deadline == math.inf
+        await runtime.checkpoint()
+    assert not scope.cancelled_caught
+    assert not scope.cancel_called
+
+    # The driver moves a running scope's deadline when the core's timer changes.
+    with runtime.move_on_at(math.inf) as scope:
+        scope.deadline = runtime.current_time() + 0.01
+        await anyio.sleep_forever()
+    assert scope.cancelled_caught
+
+
+async def test_shielded_move_on_at(runtime: Any) -> None:
+    ran_shielded = False
+    with runtime.move_on_at(math.inf) as outer:
+        outer.cancel()
+        with runtime.move_on_at(runtime.current_time() + 5, shield=True) as shielded:
+            await runtime.checkpoint()  # the outer cancellation does not reach here
+            ran_shielded = True
+        # ...but the shielded scope's own deadline still applies.
+        with runtime.move_on_at(runtime.current_time() + 0.01, shield=True) as bounded:
+            await anyio.sleep_forever()
+        await runtime.checkpoint()  # back outside: cancelled now
+        pytest.fail("the outer scope should have cancelled this checkpoint")
+    assert ran_shielded
+    assert not shielded.cancelled_caught
+    assert bounded.cancelled_caught
+    assert outer.cancelled_caught
+
+
+async def test_cancel_and_cancelled_exc_class(runtime: Any) -> None:
+    seen: list[type[BaseException]] = []
+    with runtime.move_on_at(math.inf) as scope:
+        scope.cancel()
+        assert scope.cancel_called
+        try:
+            await runtime.checkpoint()
+        except runtime.cancelled_exc_class() as exc:
+            seen.append(type(exc))
+            raise
+    assert scope.cancelled_caught
+    assert len(seen) == 1
+    assert issubclass(seen[0], runtime.cancelled_exc_class())
+
+
+async def test_task_group_runs_children_with_args(runtime: Any) -> None:
+    results: list[tuple[str, int]] = []
+
+    async def child(label: str, value: int) -> None:
+        await runtime.checkpoint()
+        results.append((label, value))
+
+    async with runtime.open_task_group() as tg:
+        tg.start_soon(child, "a", 1)
+        tg.start_soon(child, "b", 2, name="child-b")
+    assert sorted(results) == [("a", 1), ("b", 2)]
+
+
+async def test_task_group_cancel_scope_stops_children(runtime: Any) -> None:
+    started = runtime.create_event()
+    finished = False
+
+    async def sleeper() -> None:
+        nonlocal finished
+        started.set()
+        await anyio.sleep_forever()
+        finished = True
+
+    async with runtime.open_task_group() as tg:
+        tg.start_soon(sleeper)
+        await started.wait()
+        tg.cancel_scope.cancel()
+    assert not finished
+    assert tg.cancel_scope.cancel_called
+
+
+async def test_task_group_propagates_child_error(runtime: Any) -> None:
+    async def boom() -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(BaseException) as info:  # noqa: PT011 - a group on both libraries
+        async with runtime.open_task_group() as tg:
+            tg.start_soon(boom)
+    error = info.value
+    while hasattr(error, "exceptions"):  # unwrap (Base)ExceptionGroup, also on 3.10
+        error = error.exceptions[0]
+    assert isinstance(error, ValueError)
+
+
+async def test_sleep_until(runtime: Any) -> None:
+    start = runtime.current_time()
+    await runtime.sleep_until(start + 0.02)
+    assert runtime.current_time() >= start + 0.02
+    # A deadline in the past returns at once (still a checkpoint).
+    await runtime.sleep_until(start - 10)
+
+
+async def test_make_id_and_jitter(runtime: Any) -> None:
+    ids = {runtime.make_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(len(i) == 36 for i in ids)
+    assert all(0.0 <= runtime.jitter() < 1.0 for _ in range(100))
+
+
+async def test_tcp_stream_echo_and_eof(runtime: Any) -> None:
+    async with echo_server() as port:
+        stream = await runtime.default_transport.open(
+            url=f"ws://127.0.0.1:{port}/", host="127.0.0.1", port=port, tls=False, ca_file=None
+        )
+        assert runtime.default_transport.frames_websocket is False
+        await stream.send_all(b"hello relay")
+        assert await _receive_exactly(stream, 11) == b"hello relay"
+        await stream.send_all(b"quit")
+        assert await stream.receive_some() == b""  # EOF, not an exception
+        await stream.aclose()
+        await stream.aclose()  # idempotent, never raises
+        with pytest.raises(TransportClosed):
+            await stream.send_all(b"late")
+
+
+async def test_tcp_nodelay_is_set(runtime: Any) -> None:
+    import socket
+
+    async with echo_server() as port:
+        stream = await runtime.default_transport.open(
+            url="", host="127.0.0.1", port=port, tls=False, ca_file=None
+        )
+        inner = stream._stream
+        if isinstance(runtime, TrioRuntime):
+            value = inner.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        else:
+            raw = inner.extra(anyio.abc.SocketAttribute.raw_socket)
+            value = raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert value != 0
+        await stream.aclose()
+
+
+async def test_connection_refused_is_oserror(runtime: Any) -> None:
+    # Bind a port, then close it: nothing listens there any more.
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    await listener.aclose()
+    with pytest.raises(OSError):  # noqa: PT011 - ConnectionRefusedError or a multi-error OSError
+        await runtime.default_transport.open(
+            url="", host="127.0.0.1", port=port, tls=False, ca_file=None
+        )
+
+
+async def test_tls_stream_with_custom_ca(runtime: Any, tls_files: TLSFiles) -> None:
+    async with echo_server(tls_files.server_context()) as port:
+        stream = await runtime.default_transport.open(
+            url=f"wss://127.0.0.1:{port}/",
+            host="127.0.0.1",
+            port=port,
+            tls=True,
+            ca_file=tls_files.ca_file,
+        )
+        payload = b"x" * 200_000  # several TLS records
+        async with runtime.open_task_group() as tg:
+            tg.start_soon(stream.send_all, payload)
+            assert await _receive_exactly(stream, len(payload)) == payload
+        await stream.send_all(b"quit")
+        assert await stream.receive_some() == b""
+        await stream.aclose()
+
+
+async def test_tls_verification_is_on(runtime: Any, tls_files: TLSFiles) -> None:
+    async with echo_server(tls_files.server_context()) as port:
+        # No ca_file: the system store does not know our private CA.
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await runtime.default_transport.open(
+                url="", host="127.0.0.1", port=port, tls=True, ca_file=None
+            )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_signal_receiver(runtime: Any) -> None:
+    with runtime.open_signal_receiver(signal.SIGUSR1) as signals:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        with anyio.fail_after(5):
+            async for signum in signals:
+                assert signum == signal.SIGUSR1
+                break
+
+
+def test_runtimes_names() -> None:
+    assert AnyioRuntime().name == "anyio"
+    assert TrioRuntime().name == "trio"
