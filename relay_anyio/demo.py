@@ -1,0 +1,159 @@
+"""``make demo``: the seed IVR against the embedded emulator, with a trace of each call.
+
+Runs ``examples/relay_ivr.py`` (the complete IVR from the RELAY guide, with
+only its import line changed) unmodified: the demo starts a local emulator on
+``ws://127.0.0.1:<random port>``, points the example at it through
+``SIGNALWIRE_RELAY_URL`` / ``SIGNALWIRE_PROJECT_ID`` / ``SIGNALWIRE_API_TOKEN``,
+imports it, and serves its client while three scripted callers ring in:
+
+1. presses 1 (sales: the IVR bridges the call with ``connect``),
+2. presses 3 and leaves a message (the IVR records a voicemail),
+3. presses nothing (the IVR says goodbye).
+
+Each call's trace is printed from the emulator's record of it.  Exit status 0
+when every call went as scripted, 1 otherwise.
+
+    python -m relay_anyio.demo [--time-scale 0.02] [--wire]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+
+from relay_anyio.emulator import Caller, CallRecord, Emulator
+
+PROJECT = "demo-project"
+TOKEN = "demo-token"
+CONTEXT = "main-ivr"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "relay_ivr.py"
+
+#: (title, far-end script); the checks are in _problems().
+SCENARIOS: list[tuple[str, Caller]] = [
+    ("caller presses 1 (sales)", Caller(ring_timeout=600).press("1")),
+    (
+        "caller presses 3 and leaves a message",
+        Caller(ring_timeout=600).press("3").say("Hi, this is Ann, please call me back."),
+    ),
+    ("caller presses nothing", Caller(ring_timeout=600).silence()),
+]
+
+
+def _load_example(url: str) -> ModuleType:
+    """Import examples/relay_ivr.py as is, pointed at the emulator by environment."""
+    if not EXAMPLE.is_file():
+        raise SystemExit(f"demo: {EXAMPLE} not found (run the demo from a relaykit checkout)")
+    os.environ["SIGNALWIRE_RELAY_URL"] = url
+    os.environ["SIGNALWIRE_PROJECT_ID"] = PROJECT
+    os.environ["SIGNALWIRE_API_TOKEN"] = TOKEN
+    spec = importlib.util.spec_from_file_location("relay_ivr_example", EXAMPLE)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"demo: cannot import {EXAMPLE}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _connect_targets(emu: Emulator, call_id: str) -> list[str]:
+    targets = []
+    for entry in emu.journal("calling.connect", "in"):
+        if entry.kind == "request" and entry.data.get("call_id") == call_id:
+            for serial in entry.data.get("devices", []):
+                for device in serial:
+                    targets.append(str(device.get("params", {}).get("to_number", "?")))
+    return targets
+
+
+def _trace(index: int, title: str, record: CallRecord, targets: list[str], wire: bool) -> None:
+    print(f"\nCall {index}: {title}  [{record.call_id}]")
+    print(f"  answered: {'yes' if record.answered else 'no'}")
+    for text in record.prompts:
+        print(f'  played:   "{text}"')
+    for item in record.inputs:
+        kind = item.get("type", "?")
+        if kind == "digit":
+            print(f"  pressed:  {item.get('digits', '')}")
+        elif kind == "speech":
+            print(f'  said:     "{item.get("text", "")}"')
+        else:
+            print(f"  input:    {kind}")
+    for target in targets:
+        print(f"  connect:  -> {target}")
+    for rec in record.recordings:
+        print(f"  recorded: {rec.get('url')} ({rec.get('duration', 0):.1f} s)")
+    print(f"  ended:    {record.end_reason} (hung up by {record.hung_up_by})")
+    if wire:
+        for line in record.transcript:
+            print(f"      {line}")
+
+
+def _problems(index: int, record: CallRecord, targets: list[str]) -> list[str]:
+    problems = []
+    if not record.answered:
+        problems.append("the call was not answered")
+    if record.end_reason != "hangup" or record.hung_up_by != "app":
+        problems.append(f"expected the IVR to hang up, got {record.end_reason}/{record.hung_up_by}")
+    if index == 1 and targets != ["+15551001000"]:
+        problems.append(f"expected a connect to +15551001000, got {targets}")
+    if index == 2:
+        if "Please leave your message after the beep." not in record.prompts:
+            problems.append("the voicemail prompt was not played")
+        if not any(rec.get("url") for rec in record.recordings):
+            problems.append("no voicemail recording URL")
+    if index == 3 and "Invalid option. Goodbye." not in record.prompts:
+        problems.append("the goodbye prompt was not played")
+    if index != 1 and targets:
+        problems.append(f"unexpected connect to {targets}")
+    return problems
+
+
+async def run_demo(time_scale: float, wire: bool) -> int:
+    """Run the demo; returns the process exit status."""
+    async with Emulator(project=PROJECT, token=TOKEN, time_scale=time_scale) as emu:
+        print(f"relaykit demo: emulator on {emu.url} (time scale {time_scale})")
+        example = _load_example(emu.url)
+        client: Any = example.client
+        print(f"relaykit demo: running {EXAMPLE.name} (contexts {client.contexts})")
+        failures = 0
+        async with client:
+            for index, (title, script) in enumerate(SCENARIOS, start=1):
+                handle = await emu.place_call(context=CONTEXT, script=script)
+                record = await handle.wait_ended(timeout=60)
+                targets = _connect_targets(emu, record.call_id)
+                _trace(index, title, record, targets, wire)
+                problems = _problems(index, record, targets)
+                for problem in problems:
+                    print(f"  PROBLEM:  {problem}")
+                failures += bool(problems)
+            # Let the IVR's handlers finish their last requests before closing.
+            await client.drain(10)
+        print()
+        if failures:
+            print(f"relaykit demo: {failures} call(s) did not go as scripted")
+            return 1
+        print("relaykit demo: all 3 calls went as scripted")
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m relay_anyio.demo``."""
+    parser = argparse.ArgumentParser(prog="python -m relay_anyio.demo", description=__doc__)
+    parser.add_argument("--time-scale", type=float, default=0.02, help="simulated time factor")
+    parser.add_argument("--wire", action="store_true", help="also print each call's frames")
+    parser.add_argument("--backend", default="asyncio", choices=("asyncio", "trio"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    result: int = anyio.run(run_demo, args.time_scale, args.wire, backend=args.backend)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,367 @@
+"""Action handles: what ``call.play()``, ``call.record()``, ... return.
+
+An action is a handle on one operation running on a call, identified by its
+``control_id``.  It does not decide when the operation is over: the core does
+(:class:`~relay_proto.ActionCompleted`, emitted exactly once per action on the
+kind's terminal signal, on call end, or on a failed start).  The client routes
+that event here and :meth:`Action._complete` wakes every ``wait()``.
+
+``wait()`` returns the terminal RELAY event (``PlayStateChanged``,
+``CollectResultReceived``, ...), whose typed accessors (``result.digits``,
+``result.url``, ``result.result``) and raw ``params`` both work.  When the
+action ended without a terminal event (the call ended first, the server said
+the call is gone, the start request failed), ``wait()`` returns an event of the
+same class whose ``params`` are ``{"call_id", "node_id", "control_id",
+"state": reason, "reason": reason}`` with *reason* one of ``"call_ended"``,
+``"call_gone"``, ``"failed"``; :attr:`Action.reason` says the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .._events import EVENT_CLASSES, RelayEvent
+from ._constants import (
+    EVENT_CALL_AI,
+    EVENT_CALL_COLLECT,
+    EVENT_CALL_DETECT,
+    EVENT_CALL_FAX,
+    EVENT_CALL_PAY,
+    EVENT_CALL_PLAY,
+    EVENT_CALL_RECORD,
+    EVENT_CALL_STREAM,
+    EVENT_CALL_TAP,
+    EVENT_CALL_TRANSCRIBE,
+)
+
+if TYPE_CHECKING:
+    from ._call import Call
+
+__all__ = [
+    "AIAction",
+    "Action",
+    "CollectAction",
+    "DetectAction",
+    "FaxAction",
+    "PayAction",
+    "PlayAction",
+    "RecordAction",
+    "StandaloneCollectAction",
+    "StreamAction",
+    "TapAction",
+    "TranscribeAction",
+]
+
+logger = logging.getLogger("relaykit.client")
+
+#: ``on_completed=`` callbacks: sync or async, called with the terminal event.
+CompletionCallback = Callable[[RelayEvent], Any]
+
+
+class Action:
+    """Base class of every action handle.
+
+    Attributes:
+        call: The :class:`~relay_proto.api.Call` the action runs on.
+        control_id: The action's control id (sent as ``control_id`` on the wire).
+        state: The last ``state`` (or progress ``type``) reported for the action.
+        result: The terminal event once done, else ``None``.
+        completed: True once done (same as :attr:`is_done`).
+        reason: Why it completed: ``"finished"``, ``"call_ended"``,
+            ``"call_gone"`` or ``"failed"`` (``""`` while running).
+    """
+
+    #: The RELAY event type this action's events carry.
+    _event_type: ClassVar[str] = ""
+    #: ``calling.<prefix>.stop`` etc.
+    _command_prefix: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        call: Call,
+        control_id: str,
+        *,
+        on_completed: CompletionCallback | None = None,
+    ) -> None:
+        self.call = call
+        self.control_id = control_id
+        self.state = ""
+        self.result: RelayEvent | None = None
+        self.completed = False
+        self.reason = ""
+        self._on_completed = on_completed
+        self._done = call._client._runtime.create_event()
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} control_id={self.control_id!r} "
+            f"call_id={self.call.call_id!r} state={self.state!r} done={self.completed}>"
+        )
+
+    @property
+    def is_done(self) -> bool:
+        """True once the action reached a terminal state."""
+        return self.completed
+
+    async def wait(self, timeout: float | None = None) -> RelayEvent:
+        """Wait until the action completes and return its terminal event.
+
+        A timed-out wait does not affect the action: it keeps running and a later
+        ``wait()`` still returns the terminal event.
+
+        Args:
+            timeout: Seconds to wait; ``None`` waits as long as it takes (the
+                action always completes when the call ends).
+
+        Returns:
+            The terminal event (see the module docstring for actions that ended
+            without one).
+
+        Raises:
+            TimeoutError: *timeout* elapsed first.
+        """
+        if not self.completed:
+            if timeout is None:
+                await self._done.wait()
+            else:
+                runtime = self.call._client._runtime
+                with runtime.move_on_at(runtime.current_time() + timeout):
+                    await self._done.wait()
+                if not self.completed:
+                    raise TimeoutError(
+                        f"{type(self).__name__} {self.control_id} not done after {timeout} s"
+                    )
+        result = self.result
+        if result is None:  # unreachable: _complete sets result before the flag
+            raise RuntimeError("action completed without a result")
+        return result
+
+    # -- called by the client / call (dispatch path; must stay cheap) -------
+
+    def _on_event(self, event: RelayEvent) -> None:
+        """Progress update for this control id (the core decides termination)."""
+        state = event.params.get("state")
+        if isinstance(state, str) and state:
+            self.state = state
+
+    def _complete(self, event: RelayEvent | None, reason: str) -> None:
+        """Mark the action done (idempotent), wake waiters, run ``on_completed``."""
+        if self.completed:
+            return
+        if event is None:
+            event = self._synthetic_result(reason)
+        elif isinstance(event.params.get("state"), str) and event.params["state"]:
+            self.state = event.params["state"]
+        self.result = event
+        self.reason = reason
+        self.completed = True
+        self._done.set()
+        callback = self._on_completed
+        if callback is not None:
+            self.call._client._invoke_callback(callback, event, f"on_completed of {self!r}")
+
+    def _synthetic_result(self, reason: str) -> RelayEvent:
+        cls = EVENT_CLASSES.get(self._event_type, RelayEvent)
+        params = {
+            "call_id": self.call.call_id,
+            "node_id": self.call.node_id,
+            "control_id": self.control_id,
+            "state": reason,
+            "reason": reason,
+        }
+        self.state = reason
+        return cls(event_type=self._event_type, params=params)
+
+    def _prefix(self) -> str:
+        return self._command_prefix
+
+    async def _command(self, suffix: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"control_id": self.control_id}
+        if extra:
+            params.update(extra)
+        return await self.call._execute(f"{self._prefix()}.{suffix}", params)
+
+
+class _Stoppable(Action):
+    async def stop(self) -> dict[str, Any]:
+        """Stop the operation (``calling.<kind>.stop``).
+
+        Returns:
+            The server's result, or ``{}`` if the call is already gone (404/410).
+
+        Raises:
+            RelayError: Any other non-2xx answer.
+        """
+        return await self._command("stop")
+
+
+class _Pausable(_Stoppable):
+    async def pause(self, behavior: str | None = None) -> dict[str, Any]:
+        """Pause the operation (record: *behavior* ``"skip"`` or ``"silence"``)."""
+        return await self._command("pause", {"behavior": behavior} if behavior else None)
+
+    async def resume(self) -> dict[str, Any]:
+        """Resume a paused operation."""
+        return await self._command("resume")
+
+
+class PlayAction(_Pausable):
+    """Handle on ``calling.play``: stop, pause, resume, volume; ends on ``finished``/``error``."""
+
+    _event_type = EVENT_CALL_PLAY
+    _command_prefix = "play"
+
+    async def volume(self, volume: float) -> dict[str, Any]:
+        """Change the playback volume, in dB (-40.0 .. 40.0)."""
+        return await self._command("volume", {"volume": volume})
+
+
+class RecordAction(_Pausable):
+    """Handle on ``calling.record``; ends on ``finished``/``no_input``.
+
+    The terminal event (:class:`~relay_proto.RecordStateChanged`) has ``url``,
+    ``duration`` and ``size``; also available here as properties.
+    """
+
+    _event_type = EVENT_CALL_RECORD
+    _command_prefix = "record"
+
+    @property
+    def url(self) -> str:
+        """The recording URL once finished, else ``""``."""
+        return str(getattr(self.result, "url", "") or "")
+
+    @property
+    def duration(self) -> float:
+        """The recording duration in seconds once finished, else ``0.0``."""
+        value = getattr(self.result, "duration", 0.0)
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+class DetectAction(_Stoppable):
+    """Handle on ``calling.detect``.
+
+    Ends on the first meaningful result (``MACHINE``/``HUMAN``/fax tone/digits)
+    or on ``finished``/``error``, as decided by the core; the result is in
+    ``result.result`` (:class:`~relay_proto.DetectResultReceived`).
+    """
+
+    _event_type = EVENT_CALL_DETECT
+    _command_prefix = "detect"
+
+    def _on_event(self, event: RelayEvent) -> None:
+        detected = getattr(event, "result", "")
+        if isinstance(detected, str) and detected:
+            self.state = detected
+
+
+class _CollectBase(_Stoppable):
+    _event_type = EVENT_CALL_COLLECT
+
+    def _on_event(self, event: RelayEvent) -> None:
+        # play_and_collect also carries calling.call.play events (the prompt);
+        # only collect progress is this action's state.
+        if event.event_type == EVENT_CALL_COLLECT:
+            super()._on_event(event)
+
+    async def start_input_timers(self) -> dict[str, Any]:
+        """Start the ``initial_timeout`` timer now (``calling.collect.start_input_timers``)."""
+        return await self.call._execute(
+            "collect.start_input_timers", {"control_id": self.control_id}
+        )
+
+    @property
+    def digits(self) -> str:
+        """Collected digits once done (``""`` otherwise)."""
+        return str(getattr(self.result, "digits", "") or "")
+
+    @property
+    def speech(self) -> str:
+        """Recognised speech once done (``""`` otherwise)."""
+        return str(getattr(self.result, "speech", "") or "")
+
+    @property
+    def type(self) -> str:
+        """The result type once done (``digit``, ``speech``, ``no_input``, ...), else ``""``."""
+        return str(getattr(self.result, "type", "") or "")
+
+
+class CollectAction(_CollectBase):
+    """Handle on ``calling.play_and_collect``: stop, volume.
+
+    Ends only on a final collect result (never on the prompt's play finishing).
+    """
+
+    _command_prefix = "play_and_collect"
+
+    async def volume(self, volume: float) -> dict[str, Any]:
+        """Change the prompt's volume, in dB (-40.0 .. 40.0)."""
+        return await self._command("volume", {"volume": volume})
+
+
+class StandaloneCollectAction(_CollectBase):
+    """Handle on ``calling.collect`` (no prompt); ends on a final result."""
+
+    _command_prefix = "collect"
+
+
+class FaxAction(_Stoppable):
+    """Handle on ``calling.send_fax`` / ``receive_fax``; ends on ``fax.type`` finished/error."""
+
+    _event_type = EVENT_CALL_FAX
+
+    def __init__(
+        self,
+        call: Call,
+        control_id: str,
+        method_prefix: str = "send_fax",
+        *,
+        on_completed: CompletionCallback | None = None,
+    ) -> None:
+        super().__init__(call, control_id, on_completed=on_completed)
+        self._fax_prefix = method_prefix
+
+    def _prefix(self) -> str:
+        return self._fax_prefix  # send_fax or receive_fax, per instance
+
+    def _on_event(self, event: RelayEvent) -> None:
+        progress = getattr(event, "type", "")
+        if isinstance(progress, str) and progress:
+            self.state = progress
+
+
+class TapAction(_Stoppable):
+    """Handle on ``calling.tap``; ends on ``finished``."""
+
+    _event_type = EVENT_CALL_TAP
+    _command_prefix = "tap"
+
+
+class StreamAction(_Stoppable):
+    """Handle on ``calling.stream``; ends on ``finished``."""
+
+    _event_type = EVENT_CALL_STREAM
+    _command_prefix = "stream"
+
+
+class PayAction(_Stoppable):
+    """Handle on ``calling.pay``; ends on ``finished``/``error`` (unconfirmed on real servers)."""
+
+    _event_type = EVENT_CALL_PAY
+    _command_prefix = "pay"
+
+
+class TranscribeAction(_Stoppable):
+    """Handle on ``calling.transcribe``; ends on ``finished``."""
+
+    _event_type = EVENT_CALL_TRANSCRIBE
+    _command_prefix = "transcribe"
+
+
+class AIAction(_Stoppable):
+    """Handle on ``calling.ai``; ends on ``finished``/``error`` or when the call ends."""
+
+    _event_type = EVENT_CALL_AI
+    _command_prefix = "ai"

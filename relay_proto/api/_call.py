@@ -1,0 +1,698 @@
+"""``Call``: one live call, its events, listeners, waits and commands.
+
+Every call-scoped command goes through :meth:`Call._execute`, which adds
+``node_id``/``call_id`` and applies the **call-gone rule**: a 404 or 410 answer
+means the call no longer exists, so the method logs a warning and returns
+``{}`` instead of raising; an action started that way is completed at once
+(``reason="call_gone"``).  Any other non-2xx answer raises
+:class:`~relay_proto.RelayError`.  An action started on a call that already
+ended completes at once without sending anything.
+
+The less common commands (fax, tap, stream, pay, conferences, AI, ...) live in
+:mod:`._call_extras`; both halves build requests the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._errors import CallGoneError
+from .._events import CallStateChanged, RelayEvent
+from ._actions import (
+    Action,
+    CollectAction,
+    CompletionCallback,
+    DetectAction,
+    PlayAction,
+    RecordAction,
+    StandaloneCollectAction,
+)
+from ._call_extras import CallExtrasMixin
+from ._call_extras import put_params as _put
+from ._constants import (
+    CALL_STATE_ANSWERED,
+    CALL_STATE_ENDED,
+    CALL_STATE_ENDING,
+    CALL_STATE_RINGING,
+    CALL_STATES,
+    EVENT_CALL_STATE,
+)
+from ._media import to_wire_media
+
+if TYPE_CHECKING:
+    from ._client import RelayClient
+    from ._runtime import AsyncEvent
+
+__all__ = ["Call", "EventHandler"]
+
+logger = logging.getLogger("relaykit.client")
+
+#: ``call.on(...)`` listeners: sync (timed) or async (run as a task).
+EventHandler = Callable[[RelayEvent], Any]
+_ActionT = TypeVar("_ActionT", bound=Action)
+
+
+class _Waiter:
+    """One pending :meth:`Call.wait_for`."""
+
+    __slots__ = ("error", "event", "event_type", "predicate", "result")
+
+    def __init__(
+        self,
+        event_type: str,
+        predicate: Callable[[RelayEvent], bool] | None,
+        event: AsyncEvent,
+    ) -> None:
+        self.event_type = event_type
+        self.predicate = predicate
+        self.event = event
+        self.result: RelayEvent | None = None
+        self.error: BaseException | None = None
+
+
+class Call(CallExtrasMixin):
+    """A live RELAY call (inbound from ``on_call``, outbound from ``dial()``).
+
+    Attributes:
+        call_id: The call's id.
+        node_id: The RELAY node handling the call.
+        project_id: The project id, when the server sent one.
+        context: The context the call arrived on (inbound calls; ``""`` for dials).
+        tag: The correlation tag (dial tag for outbound calls).
+        direction: ``"inbound"`` or ``"outbound"``.
+        device: The device object (``{"type": "phone", "params": {...}}``).
+        state: The current call state (``created`` .. ``ended``).
+        end_reason: Why the call ended (``hangup``, ``busy``, ...), once it ended.
+        segment_id: The segment id, when the server sent one.
+    """
+
+    def __init__(
+        self,
+        client: RelayClient,
+        call_id: str,
+        node_id: str,
+        project_id: str = "",
+        context: str = "",
+        *,
+        tag: str = "",
+        direction: str = "",
+        device: Mapping[str, Any] | None = None,
+        state: str = "",
+        segment_id: str = "",
+    ) -> None:
+        self._client = client
+        self.call_id = call_id
+        self.node_id = node_id
+        self.project_id = project_id
+        self.context = context
+        self.tag = tag
+        self.direction = direction
+        self.device: Mapping[str, Any] = device if device is not None else {}
+        self.state = state
+        self.segment_id = segment_id
+        self.end_reason = ""
+        self._listeners: dict[str, list[EventHandler]] = {}
+        self._actions: dict[str, Action] = {}
+        self._waiters: list[_Waiter] = []
+        self._ended = client._runtime.create_event()
+        self._ended_event: RelayEvent | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Call id={self.call_id!r} state={self.state!r} "
+            f"direction={self.direction!r} context={self.context!r}>"
+        )
+
+    @property
+    def is_ended(self) -> bool:
+        """True once the call reached ``ended``."""
+        return self._ended.is_set()
+
+    # ------------------------------------------------------------------
+    # Requests
+    # ------------------------------------------------------------------
+
+    async def _execute(
+        self, method: str, extra_params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Send ``calling.<method>`` for this call.
+
+        Returns:
+            The result object, or ``{}`` when the server says the call is gone
+            (404/410), which is logged as a warning and not raised.
+
+        Raises:
+            RelayError: Any other failure (non-2xx answer, timeout, connection lost).
+        """
+        try:
+            return await self._execute_raw(method, extra_params)
+        except CallGoneError as exc:
+            # Documented: 404/410 mean the call (or the action) no longer exists.
+            logger.info("calling.%s on call %s: %s (call gone, ignored)", method, self.call_id, exc)
+            return {}
+
+    async def _execute_raw(
+        self, method: str, extra_params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"node_id": self.node_id, "call_id": self.call_id}
+        if extra_params:
+            params.update(extra_params)
+        return await self._client._request(f"calling.{method}", params)
+
+    async def _start_action(
+        self, action: _ActionT, method: str, params: dict[str, Any]
+    ) -> _ActionT:
+        """Register *action*, send its start request and return it.
+
+        The action completes at once (without sending) when the call already
+        ended, and at once with ``reason="call_gone"`` on a 404/410 answer.
+        Any other failure completes it with ``reason="failed"`` and raises.
+        """
+        if self._ended.is_set():
+            logger.warning("call %s already ended; not sending calling.%s", self.call_id, method)
+            action._complete(None, "call_ended")
+            return action
+        control_id = action.control_id
+        registry = self._client._actions
+        self._actions[control_id] = action
+        registry[control_id] = action
+        try:
+            await self._execute_raw(method, params)
+        except CallGoneError as exc:
+            logger.info("calling.%s on call %s: %s (call gone)", method, self.call_id, exc)
+            self._actions.pop(control_id, None)
+            registry.pop(control_id, None)
+            action._complete(None, "call_gone")
+        except BaseException:
+            self._actions.pop(control_id, None)
+            registry.pop(control_id, None)
+            action._complete(None, "failed")
+            raise
+        return action
+
+    def _control_id(self, control_id: str | None) -> str:
+        return control_id or self._client._runtime.make_id()
+
+    # ------------------------------------------------------------------
+    # Events, listeners, waits
+    # ------------------------------------------------------------------
+
+    def on(self, event_type: str, handler: EventHandler) -> None:
+        """Call *handler(event)* for every event of *event_type* on this call.
+
+        Synchronous handlers run inline on the connection's reader, so keep them
+        short: one that takes longer than the client's ``slow_listener_threshold``
+        is logged with its name and duration.  Coroutine functions run as tasks.
+        Exceptions are logged and never affect other listeners or the call.
+        """
+        self._listeners.setdefault(event_type, []).append(handler)
+
+    def off(self, event_type: str, handler: EventHandler) -> None:
+        """Remove a listener added with :meth:`on` (no error if absent)."""
+        handlers = self._listeners.get(event_type)
+        if handlers and handler in handlers:
+            handlers.remove(handler)
+
+    def _on_event(self, event: RelayEvent) -> None:
+        """Route one event for this call (called by the client's dispatcher)."""
+        if type(event) is CallStateChanged:
+            state = event.call_state
+            if state:
+                self.state = state
+            if state in (CALL_STATE_ENDED, CALL_STATE_ENDING):
+                self.end_reason = event.end_reason or self.end_reason
+        else:
+            control_id = event.params.get("control_id")
+            if control_id:
+                action = self._actions.get(control_id)
+                if action is not None:
+                    action._on_event(event)
+        if self._waiters:
+            self._check_waiters(event)
+        handlers = self._listeners.get(event.event_type)
+        if handlers:
+            for handler in tuple(handlers):
+                self._client._call_listener(handler, event)
+        if self.state == CALL_STATE_ENDED and not self._ended.is_set():
+            self._mark_ended(event)
+
+    def _check_waiters(self, event: RelayEvent) -> None:
+        for waiter in tuple(self._waiters):
+            if waiter.event_type != event.event_type:
+                continue
+            try:
+                matched = waiter.predicate is None or bool(waiter.predicate(event))
+            except Exception as exc:
+                waiter.error = exc
+                matched = True
+            if matched:
+                waiter.result = event
+                self._waiters.remove(waiter)
+                waiter.event.set()
+
+    def _mark_ended(self, event: RelayEvent) -> None:
+        """The call ended: release ``wait_for_ended`` and every pending ``wait_for``."""
+        self._ended_event = event
+        self._ended.set()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.result = event
+            waiter.event.set()
+
+    async def wait_for(
+        self,
+        event_type: str,
+        predicate: Callable[[RelayEvent], bool] | None = None,
+        timeout: float | None = None,
+    ) -> RelayEvent:
+        """Wait for the next event of *event_type* (matching *predicate*) on this call.
+
+        If the call ends first, this returns the call's ``ended`` state event
+        instead of waiting forever (check ``call.state``).
+
+        Raises:
+            TimeoutError: *timeout* seconds passed first.
+            Exception: Whatever *predicate* raised.
+        """
+        if self._ended.is_set():
+            assert self._ended_event is not None
+            return self._ended_event
+        runtime = self._client._runtime
+        waiter = _Waiter(event_type, predicate, runtime.create_event())
+        self._waiters.append(waiter)
+        try:
+            if timeout is None:
+                await waiter.event.wait()
+            else:
+                with runtime.move_on_at(runtime.current_time() + timeout):
+                    await waiter.event.wait()
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        if waiter.error is not None:
+            raise waiter.error
+        if waiter.result is None:
+            raise TimeoutError(f"no {event_type} event on call {self.call_id} within {timeout} s")
+        return waiter.result
+
+    async def wait_for_ended(self, timeout: float | None = None) -> RelayEvent:
+        """Wait until the call ended and return the ``ended`` state event.
+
+        Raises:
+            TimeoutError: *timeout* seconds passed first.
+        """
+        if not self._ended.is_set():
+            runtime = self._client._runtime
+            if timeout is None:
+                await self._ended.wait()
+            else:
+                with runtime.move_on_at(runtime.current_time() + timeout):
+                    await self._ended.wait()
+                if not self._ended.is_set():
+                    raise TimeoutError(f"call {self.call_id} did not end within {timeout} s")
+        assert self._ended_event is not None
+        return self._ended_event
+
+    async def _wait_for_state(self, target: str, timeout: float | None) -> RelayEvent:
+        rank = CALL_STATES.index
+        if self.state in CALL_STATES and rank(self.state) >= rank(target):
+            return CallStateChanged(
+                event_type=EVENT_CALL_STATE,
+                params={"call_id": self.call_id, "node_id": self.node_id, "call_state": self.state},
+            )
+        return await self.wait_for(
+            EVENT_CALL_STATE,
+            lambda e: (
+                e.params.get("call_state") in CALL_STATES
+                and rank(e.params["call_state"]) >= rank(target)
+            ),
+            timeout=timeout,
+        )
+
+    async def wait_for_ringing(self, timeout: float | None = None) -> RelayEvent:
+        """Wait until the call rings (returns at once if it is ringing or later)."""
+        return await self._wait_for_state(CALL_STATE_RINGING, timeout)
+
+    async def wait_for_answered(self, timeout: float | None = None) -> RelayEvent:
+        """Wait until the call is answered (returns at once if answered or later)."""
+        return await self._wait_for_state(CALL_STATE_ANSWERED, timeout)
+
+    async def wait_for_ending(self, timeout: float | None = None) -> RelayEvent:
+        """Wait until the call is ending (returns at once if ending or ended)."""
+        return await self._wait_for_state(CALL_STATE_ENDING, timeout)
+
+    # ------------------------------------------------------------------
+    # Lifecycle
+    # ------------------------------------------------------------------
+
+    async def answer(self, **kwargs: Any) -> dict[str, Any]:
+        """Answer an inbound call (``calling.answer``; extra keywords such as
+        ``max_duration`` are sent as params)."""
+        return await self._execute("answer", kwargs)
+
+    async def hangup(self, reason: str = "hangup") -> dict[str, Any]:
+        """End the call (``calling.end``) with *reason* (``hangup``, ``busy``, ...)."""
+        return await self._execute("end", {"reason": reason})
+
+    async def pass_(self) -> dict[str, Any]:
+        """Decline control of an inbound call; the server offers it to another consumer."""
+        return await self._execute("pass")
+
+    # ------------------------------------------------------------------
+    # Playback
+    # ------------------------------------------------------------------
+
+    async def play(
+        self,
+        media: list[dict[str, Any]],
+        *,
+        volume: float | None = None,
+        direction: str | None = None,
+        loop: int | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> PlayAction:
+        """Play media (``calling.play``).
+
+        Args:
+            media: Media items, flat (``{"type": "tts", "text": "Hi"}``, as in the
+                seed docs) or wire form (``{"type": "tts", "params": {...}}``).
+            volume: Volume in dB (-40 .. 40).
+            direction: ``listen``, ``speak`` or ``both``.
+            loop: Repeat count (0 = until stopped).
+            control_id: Use this control id instead of a fresh one.
+            on_completed: Called with the terminal event (sync or async).
+            **kwargs: Extra params sent as is.
+
+        Returns:
+            A :class:`PlayAction` (already done if the call is gone).
+        """
+        cid = self._control_id(control_id)
+        params: dict[str, Any] = {"control_id": cid, "play": to_wire_media(media)}
+        _put(params, volume=volume, direction=direction, loop=loop)
+        params.update(kwargs)
+        action = PlayAction(self, cid, on_completed=on_completed)
+        return await self._start_action(action, "play", params)
+
+    async def play_tts(
+        self,
+        text: str,
+        *,
+        language: str | None = None,
+        gender: str | None = None,
+        voice: str | None = None,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> PlayAction:
+        """Speak *text* (a ``tts`` media item)."""
+        tts: dict[str, Any] = {"text": text}
+        _put(tts, language=language, gender=gender, voice=voice)
+        return await self.play(
+            [{"type": "tts", "params": tts}], volume=volume, on_completed=on_completed
+        )
+
+    async def play_audio(
+        self,
+        url: str,
+        *,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> PlayAction:
+        """Play the audio file at *url*."""
+        return await self.play(
+            [{"type": "audio", "params": {"url": url}}], volume=volume, on_completed=on_completed
+        )
+
+    async def play_silence(
+        self, duration: float, *, on_completed: CompletionCallback | None = None
+    ) -> PlayAction:
+        """Play *duration* seconds of silence."""
+        return await self.play(
+            [{"type": "silence", "params": {"duration": duration}}], on_completed=on_completed
+        )
+
+    async def play_ringtone(
+        self,
+        name: str,
+        *,
+        duration: float | None = None,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> PlayAction:
+        """Play the ringtone of country *name* (``us``, ``uk``, ...)."""
+        ringtone: dict[str, Any] = {"name": name}
+        _put(ringtone, duration=duration)
+        return await self.play(
+            [{"type": "ringtone", "params": ringtone}], volume=volume, on_completed=on_completed
+        )
+
+    # ------------------------------------------------------------------
+    # Recording and input
+    # ------------------------------------------------------------------
+
+    async def record(
+        self,
+        audio: dict[str, Any] | None = None,
+        *,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> RecordAction:
+        """Record the call (``calling.record`` with ``{"audio": audio}``).
+
+        Args:
+            audio: ``format``, ``direction``, ``stereo``, ``beep``,
+                ``initial_timeout``, ``end_silence_timeout``, ``terminators``, ...
+            control_id: Use this control id instead of a fresh one.
+            on_completed: Called with the terminal event.
+            **kwargs: Extra params (e.g. ``status_url``).
+        """
+        cid = self._control_id(control_id)
+        params: dict[str, Any] = {"control_id": cid, "record": {"audio": audio or {}}}
+        params.update(kwargs)
+        action = RecordAction(self, cid, on_completed=on_completed)
+        return await self._start_action(action, "record", params)
+
+    async def play_and_collect(
+        self,
+        media: list[dict[str, Any]],
+        collect: dict[str, Any],
+        *,
+        volume: float | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> CollectAction:
+        """Play a prompt and collect digits/speech (``calling.play_and_collect``).
+
+        The action ends on the final collect result, not when the prompt ends;
+        read it with ``result.digits`` / ``result.speech`` / ``result.type`` or,
+        as in the seed docs, ``result.params["result"]["digits"]``.
+        """
+        cid = self._control_id(control_id)
+        params: dict[str, Any] = {
+            "control_id": cid,
+            "play": to_wire_media(media),
+            "collect": collect,
+        }
+        _put(params, volume=volume)
+        params.update(kwargs)
+        action = CollectAction(self, cid, on_completed=on_completed)
+        return await self._start_action(action, "play_and_collect", params)
+
+    async def prompt_tts(
+        self,
+        text: str,
+        collect: dict[str, Any],
+        *,
+        language: str | None = None,
+        gender: str | None = None,
+        voice: str | None = None,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> CollectAction:
+        """Speak *text* and collect input (``play_and_collect`` with one ``tts`` item)."""
+        tts: dict[str, Any] = {"text": text}
+        _put(tts, language=language, gender=gender, voice=voice)
+        return await self.play_and_collect(
+            [{"type": "tts", "params": tts}], collect, volume=volume, on_completed=on_completed
+        )
+
+    async def prompt_audio(
+        self,
+        url: str,
+        collect: dict[str, Any],
+        *,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> CollectAction:
+        """Play the audio at *url* and collect input."""
+        return await self.play_and_collect(
+            [{"type": "audio", "params": {"url": url}}],
+            collect,
+            volume=volume,
+            on_completed=on_completed,
+        )
+
+    async def collect(
+        self,
+        *,
+        digits: dict[str, Any] | None = None,
+        speech: dict[str, Any] | None = None,
+        initial_timeout: float | None = None,
+        partial_results: bool | None = None,
+        continuous: bool | None = None,
+        send_start_of_input: bool | None = None,
+        start_input_timers: bool | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> StandaloneCollectAction:
+        """Collect digits and/or speech without a prompt (``calling.collect``).
+
+        Ends only on a final result: partial results, ``start_of_input`` and
+        continuous-mode updates do not end it.
+        """
+        cid = self._control_id(control_id)
+        params: dict[str, Any] = {"control_id": cid}
+        _put(
+            params,
+            digits=digits,
+            speech=speech,
+            initial_timeout=initial_timeout,
+            partial_results=partial_results,
+            continuous=continuous,
+            send_start_of_input=send_start_of_input,
+            start_input_timers=start_input_timers,
+        )
+        params.update(kwargs)
+        action = StandaloneCollectAction(self, cid, on_completed=on_completed)
+        return await self._start_action(action, "collect", params)
+
+    async def detect(
+        self,
+        detect: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> DetectAction:
+        """Start detection (``calling.detect``): machine, fax or digit.
+
+        Args:
+            detect: ``{"type": "machine"|"fax"|"digit", "params": {...}}``.
+            timeout: Overall detection timeout in seconds (server default 30).
+        """
+        cid = self._control_id(control_id)
+        params: dict[str, Any] = {"control_id": cid, "detect": detect}
+        _put(params, timeout=timeout)
+        params.update(kwargs)
+        action = DetectAction(self, cid, on_completed=on_completed)
+        return await self._start_action(action, "detect", params)
+
+    async def detect_answering_machine(
+        self,
+        *,
+        initial_timeout: float | None = None,
+        end_silence_timeout: float | None = None,
+        machine_voice_threshold: float | None = None,
+        machine_words_threshold: int | None = None,
+        detect_interruptions: bool | None = None,
+        detect_message_end: bool | None = None,
+        timeout: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> DetectAction:
+        """Answering-machine detection; the result is ``MACHINE``, ``HUMAN`` or ``UNKNOWN``."""
+        params: dict[str, Any] = {}
+        _put(
+            params,
+            initial_timeout=initial_timeout,
+            end_silence_timeout=end_silence_timeout,
+            machine_voice_threshold=machine_voice_threshold,
+            machine_words_threshold=machine_words_threshold,
+            detect_interruptions=detect_interruptions,
+            detect_message_end=detect_message_end,
+        )
+        return await self.detect(
+            {"type": "machine", "params": params}, timeout=timeout, on_completed=on_completed
+        )
+
+    async def detect_fax(
+        self,
+        *,
+        tone: str | None = None,
+        timeout: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> DetectAction:
+        """Fax tone detection (``CED`` or ``CNG``)."""
+        params: dict[str, Any] = {}
+        _put(params, tone=tone)
+        return await self.detect(
+            {"type": "fax", "params": params}, timeout=timeout, on_completed=on_completed
+        )
+
+    async def detect_digit(
+        self,
+        *,
+        digits: str | None = None,
+        timeout: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> DetectAction:
+        """DTMF detection (*digits*: the digits to listen for)."""
+        params: dict[str, Any] = {}
+        _put(params, digits=digits)
+        return await self.detect(
+            {"type": "digit", "params": params}, timeout=timeout, on_completed=on_completed
+        )
+
+    # ------------------------------------------------------------------
+    # Bridging
+    # ------------------------------------------------------------------
+
+    async def connect(
+        self,
+        devices: list[list[dict[str, Any]]],
+        *,
+        ringback: list[dict[str, Any]] | None = None,
+        tag: str | None = None,
+        max_duration: int | None = None,
+        max_price_per_minute: float | None = None,
+        status_url: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Bridge the call to *devices* (``calling.connect``; serial list of parallel lists).
+
+        The outcome arrives as ``calling.call.connect`` events
+        (``EVENT_CALL_CONNECT``: connecting, connected, failed, disconnected).
+        *ringback* media may be flat or wire form.
+        """
+        params: dict[str, Any] = {"devices": devices}
+        _put(
+            params,
+            ringback=None if ringback is None else to_wire_media(ringback),
+            tag=tag,
+            max_duration=max_duration,
+            max_price_per_minute=max_price_per_minute,
+            status_url=status_url,
+        )
+        params.update(kwargs)
+        return await self._execute("connect", params)
+
+    async def disconnect(self) -> dict[str, Any]:
+        """Unbridge a connected call (``calling.disconnect``); both legs stay up."""
+        return await self._execute("disconnect")
+
+    async def transfer(self, dest: str, **kwargs: Any) -> dict[str, Any]:
+        """Hand control to *dest* (a RELAY/SWML URL, inline SWML, or ``context:<name>``)."""
+        params: dict[str, Any] = {"dest": dest}
+        params.update(kwargs)
+        return await self._execute("transfer", params)
+
+    async def send_digits(self, digits: str, *, control_id: str | None = None) -> dict[str, Any]:
+        """Send DTMF *digits* (``0-9 # * A-D``, ``w`` = 0.5 s pause, ``W`` = 1 s)."""
+        params = {"control_id": self._control_id(control_id), "digits": digits}
+        return await self._execute("send_digits", params)

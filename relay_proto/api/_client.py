@@ -1,0 +1,601 @@
+"""``RelayClient``: the user-facing client, written once for every event loop.
+
+The class is bound to an event loop by subclassing with a runtime (see
+:mod:`relay_proto.api`).  It owns one task group for its whole connected
+life (entered by :meth:`RelayClient.connect`, left by
+:meth:`RelayClient.disconnect`): the connection driver and every inbound call
+and message handler run there, each handler as its own task, so one failing
+handler is logged with its call id and affects nothing else.  Event dispatch
+lives in :mod:`._dispatch`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any, ClassVar
+
+from .._connection import RelayConnection
+from .._errors import (
+    CallGoneError,
+    ConnectionLostError,
+    LocalProtocolError,
+    RelayError,
+    RelayServerError,
+    RelayTimeoutError,
+)
+from .._events import (
+    RelayEvent,
+    RequestCancelled,
+    RequestFailed,
+    RequestTimedOut,
+    ResponseReceived,
+)
+from ._call import Call
+from ._config import ClientConfig, max_connections, resolve_config
+from ._dispatch import ClientDispatch, PendingDial, PendingRequest
+from ._driver import Driver
+from ._message import Message
+from ._runtime import Runtime, TaskGroup, Transport
+
+__all__ = ["RelayClient"]
+
+logger = logging.getLogger("relaykit.client")
+
+CallHandler = Callable[[Call], Awaitable[Any]]
+MessageHandler = Callable[[Message], Awaitable[Any]]
+
+#: ids of the clients of this process that hold a connection (RELAY_MAX_CONNECTIONS).
+_connected: set[int] = set()
+
+
+class RelayClient(ClientDispatch):
+    """A SignalWire RELAY client (calls and SMS/MMS).
+
+    Args:
+        project: Project id (else ``SIGNALWIRE_PROJECT_ID``).
+        token: API token (else ``SIGNALWIRE_API_TOKEN``).
+        jwt_token: JWT instead of project + token (else ``SIGNALWIRE_JWT_TOKEN``).
+        host: Space host, optionally ``host:port`` (else ``SIGNALWIRE_SPACE``,
+            default ``relay.signalwire.com``).
+        contexts: Contexts to receive inbound calls and messages on.
+        max_active_calls: Cap on tracked calls (else ``RELAY_MAX_ACTIVE_CALLS``,
+            default 1000); inbound calls beyond it are ignored with a warning.
+        url: Full ``ws://`` / ``wss://`` URL (else ``SIGNALWIRE_RELAY_URL``);
+            overrides *host*.  ``ws://`` is for the local emulator.
+        transport: Another way to reach the server (e.g. the httpx-ws transport
+            for HTTP proxies); default: the runtime's TCP/TLS transport.
+        request_timeout: Seconds before a request fails with a timeout (10).
+        ping_interval: Seconds between liveness pings (30).
+        connect_timeout: Seconds allowed to open a socket (10).
+        shutdown_grace: Seconds ``run()`` lets running handlers finish on
+            Ctrl+C / SIGTERM (30).
+        slow_listener_threshold: Synchronous ``call.on`` listeners slower than
+            this many seconds are logged (0.1).
+
+    Raises:
+        ValueError: Missing credentials (naming the environment variable),
+            invalid host or URL, bad ``max_active_calls``.
+    """
+
+    #: The event-loop runtime; set by the adapter's subclass (see relay_proto.api).
+    _runtime: ClassVar[Runtime]
+
+    def __init__(
+        self,
+        project: str | None = None,
+        token: str | None = None,
+        jwt_token: str | None = None,
+        host: str | None = None,
+        contexts: list[str] | None = None,
+        max_active_calls: int | None = None,
+        *,
+        url: str | None = None,
+        transport: Transport | None = None,
+        request_timeout: float = 10.0,
+        ping_interval: float = 30.0,
+        connect_timeout: float = 10.0,
+        shutdown_grace: float = 30.0,
+        slow_listener_threshold: float = 0.1,
+    ) -> None:
+        if getattr(type(self), "_runtime", None) is None:
+            raise TypeError(
+                "relay_proto.api.RelayClient is not bound to an event loop; "
+                "use relay_anyio.RelayClient or relay_trio.RelayClient"
+            )
+        for name, value in (
+            ("request_timeout", request_timeout),
+            ("ping_interval", ping_interval),
+            ("connect_timeout", connect_timeout),
+        ):
+            if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        self._config: ClientConfig = resolve_config(
+            project=project,
+            token=token,
+            jwt_token=jwt_token,
+            host=host,
+            contexts=contexts,
+            max_active_calls=max_active_calls,
+            url=url,
+        )
+        self._contexts = list(self._config.contexts)
+        self._transport = transport
+        self._request_timeout = float(request_timeout)
+        self._ping_interval = float(ping_interval)
+        self._connect_timeout = float(connect_timeout)
+        self.shutdown_grace = float(shutdown_grace)
+        self.slow_listener_threshold = float(slow_listener_threshold)
+        self._on_call: CallHandler | None = None
+        self._on_message: MessageHandler | None = None
+        self._conn: RelayConnection | None = None
+        self._driver: Driver | None = None
+        self._group: TaskGroup | None = None
+        self._stack: AsyncExitStack | None = None
+        self._protocol = ""
+        self._init_dispatch()
+
+    def __repr__(self) -> str:
+        state = self._conn.state.value if self._conn is not None else "DISCONNECTED"
+        return f"<{type(self).__name__} url={self._config.url!r} state={state}>"
+
+    # ------------------------------------------------------------------
+    # Properties
+    # ------------------------------------------------------------------
+
+    @property
+    def project(self) -> str:
+        """The project id (``""`` in JWT mode when none was given)."""
+        return self._config.project
+
+    @property
+    def token(self) -> str:
+        """The API token (never logged)."""
+        return self._config.token
+
+    @property
+    def jwt_token(self) -> str:
+        """The JWT, if JWT authentication is used (never logged)."""
+        return self._config.jwt_token
+
+    @property
+    def host(self) -> str:
+        """The RELAY host (``host`` or ``host:port``)."""
+        return self._config.host
+
+    @property
+    def url(self) -> str:
+        """The WebSocket URL the client connects to."""
+        return self._config.url
+
+    @property
+    def contexts(self) -> list[str]:
+        """The contexts the client receives on (a copy)."""
+        return list(self._contexts)
+
+    @property
+    def relay_protocol(self) -> str:
+        """The server-assigned protocol string of the session (read-only; ``""`` before)."""
+        return self._protocol
+
+    @property
+    def connected(self) -> bool:
+        """True while the session is authenticated and requests go out at once."""
+        return self._driver is not None and self._driver.ready
+
+    # ------------------------------------------------------------------
+    # Handlers
+    # ------------------------------------------------------------------
+
+    def on_call(self, handler: CallHandler) -> CallHandler:
+        """Decorator: run ``await handler(call)`` for every inbound call (replaces any previous)."""
+        self._on_call = handler
+        return handler
+
+    def on_message(self, handler: MessageHandler) -> MessageHandler:
+        """Decorator: run ``await handler(message)`` per inbound SMS/MMS (replaces previous)."""
+        self._on_message = handler
+        return handler
+
+    # ------------------------------------------------------------------
+    # Lifecycle
+    # ------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Connect and authenticate; return once the session is ready.
+
+        ``connect()`` and ``disconnect()`` must be called from the same task
+        (they enter and leave the client's task group); ``async with client:``
+        does that for you.
+
+        Raises:
+            RuntimeError: Already connected, or ``RELAY_MAX_CONNECTIONS`` clients
+                of this process are already connected.
+            ConnectionRefusedError: The server could not be reached, or it did
+                not let us open a RELAY session.
+            AuthenticationFailed: The credentials were rejected 3 times.
+        """
+        await self._start(fail_fast=True)
+
+    async def _start(self, *, fail_fast: bool) -> None:
+        if self._driver is not None:
+            raise RuntimeError("this RelayClient is already connected")
+        limit = max_connections()
+        if id(self) not in _connected and len(_connected) >= limit:
+            raise RuntimeError(
+                f"RELAY_MAX_CONNECTIONS={limit}: {len(_connected)} RelayClient connection(s) "
+                "already open in this process; disconnect one or raise RELAY_MAX_CONNECTIONS"
+            )
+        _connected.add(id(self))
+        rt = self._runtime
+        transport = self._transport if self._transport is not None else rt.default_transport
+        cfg = self._config
+        conn = RelayConnection(
+            cfg.host,
+            cfg.target,
+            make_id=rt.make_id,
+            jitter=rt.jitter,
+            websocket=not transport.frames_websocket,
+            request_timeout=self._request_timeout,
+            ping_interval=self._ping_interval,
+            max_active_calls=cfg.max_active_calls,
+        )
+        conn.open_session(
+            project=cfg.project or None,
+            token=cfg.token or None,
+            jwt_token=cfg.jwt_token or None,
+            contexts=self._contexts,
+        )
+        self._conn = conn
+        self._draining = False
+        self._driver = driver = Driver(
+            conn,
+            rt,
+            transport,
+            cfg,
+            self._dispatch,
+            connect_timeout=self._connect_timeout,
+            fail_fast=fail_fast,
+        )
+        try:
+            self._stack = AsyncExitStack()
+            group = await self._stack.enter_async_context(rt.open_task_group())
+            self._group = group
+            group.start_soon(driver.run, name=f"relaykit connection {cfg.url}")
+            await driver.settled.wait()
+            if driver.error is not None:
+                raise driver.error
+        except BaseException:
+            await self._teardown()
+            raise
+        logger.info("connected to %s (protocol %s)", cfg.url, self._protocol)
+
+    async def disconnect(self) -> None:
+        """Close the connection cleanly (WebSocket close handshake) and stop.
+
+        Pending requests fail with :class:`~relay_proto.ConnectionLostError`;
+        handlers still running are cancelled (use :meth:`drain` first to let
+        them finish).  The goodbye is shielded and bounded (6 s), so it also
+        runs when the caller's scope was cancelled.  Safe to call twice.
+        """
+        driver = self._driver
+        if driver is None:
+            return
+        rt = self._runtime
+        try:
+            # The core gives the server 5 s to answer the close frame.
+            with rt.move_on_at(rt.current_time() + 6.0, shield=True):
+                if not driver.finished.is_set():
+                    driver.close()
+                    await driver.flush()
+                    await driver.finished.wait()
+                await driver.goodbye()
+            if not driver.finished.is_set():
+                driver.abort()
+        finally:
+            await self._teardown()
+        logger.info("disconnected from %s", self._config.url)
+
+    async def _teardown(self) -> None:
+        group, stack, driver = self._group, self._stack, self._driver
+        self._group = self._stack = None
+        try:
+            if driver is not None:
+                # A socket left open by a cancelled connect(): close it (bounded).
+                rt = self._runtime
+                with rt.move_on_at(rt.current_time() + 1.0, shield=True):
+                    await driver.goodbye()
+            if group is not None:
+                group.cancel_scope.cancel()
+            if stack is not None:
+                await stack.aclose()
+        finally:
+            self._driver = None
+            self._conn = None
+            _connected.discard(id(self))
+            for pending in self._pending.values():
+                pending.done.set()
+            for dial in self._dials.values():
+                dial.done.set()
+
+    async def __aenter__(self) -> RelayClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.disconnect()
+
+    def run(self) -> None:
+        """Connect and serve until interrupted (blocking).
+
+        Reconnects with backoff whenever the connection drops, including when
+        the server cannot be reached at first.  Ctrl+C or SIGTERM shut down
+        cleanly: stop taking calls, let running handlers finish for up to
+        ``shutdown_grace`` seconds, then close the WebSocket.
+
+        Raises:
+            AuthenticationFailed: The credentials were rejected 3 times.
+        """
+        self._runtime.run(self._serve_forever)
+
+    async def _serve_forever(self) -> None:
+        rt = self._runtime
+        stop = rt.create_event()
+        error: BaseException | None = None
+        with rt.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with rt.open_task_group() as outer:
+
+                async def watch_signals() -> None:
+                    async for signum in signals:
+                        logger.info("received %s: shutting down", signal.Signals(signum).name)
+                        stop.set()
+                        driver = self._driver
+                        if driver is not None and not driver.settled.is_set():
+                            driver.close()  # still connecting: nothing to drain
+                        return
+
+                outer.start_soon(watch_signals, name="relaykit signal watcher")
+                try:
+                    await self._start(fail_fast=False)
+                except Exception as exc:
+                    # Raised below, outside the task group, so that it is not
+                    # wrapped in an exception group (trio nurseries are strict).
+                    error = exc
+                driver = self._driver
+                if driver is not None and error is None and not stop.is_set():
+
+                    async def watch_driver() -> None:
+                        await driver.finished.wait()
+                        stop.set()
+
+                    outer.start_soon(watch_driver, name="relaykit driver watcher")
+                    await stop.wait()
+                    error = driver.error
+                    if error is None:
+                        await self.drain(self.shutdown_grace)
+                await self.disconnect()
+                outer.cancel_scope.cancel()
+        if error is not None:
+            raise error
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Stop taking new calls and wait for running handlers to finish.
+
+        Unsubscribes every context (``signalwire.unreceive``) so the server
+        routes new calls elsewhere; a call that still arrives is passed back
+        (``calling.pass``).  Call :meth:`disconnect` afterwards.
+
+        Args:
+            timeout: Seconds to wait for the handlers; ``None`` waits as long as needed.
+
+        Returns:
+            True if every handler finished, False if *timeout* expired first.
+        """
+        rt = self._runtime
+        self._draining = True
+        if self._contexts and self._driver is not None and not self._driver.finished.is_set():
+            try:
+                await self.unreceive(list(self._contexts))
+            except RelayError as exc:
+                logger.warning("drain: could not unsubscribe contexts: %s", exc)
+        if self._handlers_running == 0:
+            return True
+        idle = self._handlers_idle = rt.create_event()
+        deadline = rt.current_time() + timeout if timeout is not None else float("inf")
+        with rt.move_on_at(deadline):
+            await idle.wait()
+        finished = self._handlers_running == 0
+        if not finished:
+            logger.warning("drain: %d handler(s) still running", self._handlers_running)
+        return finished
+
+    # ------------------------------------------------------------------
+    # Requests
+    # ------------------------------------------------------------------
+
+    async def execute(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send a raw RELAY request and return its result.
+
+        Raises:
+            RelayError: The request failed: :class:`~relay_proto.RelayServerError`
+                for a non-2xx answer (:class:`~relay_proto.CallGoneError` for
+                404/410 on a call), :class:`~relay_proto.RelayTimeoutError`,
+                :class:`~relay_proto.ConnectionLostError`, :class:`~relay_proto.QueueFullError`.
+        """
+        return await self._request(method, params)
+
+    async def _request(
+        self, method: str, params: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        conn, driver = self._conn, self._driver
+        if conn is None or driver is None:
+            raise ConnectionLostError(
+                -1, "the client is not connected (use connect() or async with)"
+            )
+        rt = self._runtime
+        try:
+            request_id = conn.send_request(method, params, rt.current_time(), timeout=timeout)
+        except LocalProtocolError as exc:
+            raise ConnectionLostError(-1, exc.msg) from None
+        return await self._await_outcome(request_id, driver)
+
+    async def _await_outcome(self, request_id: str, driver: Driver) -> dict[str, Any]:
+        pending = PendingRequest(self._runtime.create_event())
+        self._pending[request_id] = pending
+        driver.kick()
+        try:
+            await pending.done.wait()
+        finally:
+            self._pending.pop(request_id, None)
+        outcome = pending.outcome
+        if type(outcome) is ResponseReceived:
+            return dict(outcome.result)
+        if type(outcome) is RequestFailed:
+            cls = CallGoneError if outcome.call_gone else RelayServerError
+            raise cls(outcome.code, outcome.message or f"{outcome.method} failed")
+        if type(outcome) is RequestTimedOut:
+            raise RelayTimeoutError(-1, f"{outcome.method} timed out after {outcome.timeout} s")
+        if type(outcome) is RequestCancelled:
+            raise ConnectionLostError(-1, f"{outcome.method}: {outcome.reason}")
+        raise ConnectionLostError(-1, "the client disconnected")
+
+    async def receive(self, contexts: list[str]) -> None:
+        """Also receive inbound calls/messages on *contexts* (``signalwire.receive``)."""
+        if not contexts:
+            return
+        conn, driver = self._conn, self._driver
+        if conn is None or driver is None:
+            raise ConnectionLostError(-1, "the client is not connected")
+        try:
+            request_id = conn.subscribe(contexts, self._runtime.current_time())
+        except LocalProtocolError as exc:
+            raise ValueError(exc.msg) from None
+        await self._await_outcome(request_id, driver)
+        self._contexts = conn.contexts
+
+    async def unreceive(self, contexts: list[str]) -> None:
+        """Stop receiving on *contexts* (``signalwire.unreceive``)."""
+        if not contexts:
+            return
+        conn, driver = self._conn, self._driver
+        if conn is None or driver is None:
+            raise ConnectionLostError(-1, "the client is not connected")
+        try:
+            request_id = conn.unsubscribe(contexts, self._runtime.current_time())
+        except LocalProtocolError as exc:
+            raise ValueError(exc.msg) from None
+        self._contexts = conn.contexts
+        await self._await_outcome(request_id, driver)
+
+    async def dial(
+        self,
+        devices: list[list[dict[str, Any]]],
+        *,
+        tag: str | None = None,
+        max_duration: int | None = None,
+        dial_timeout: float | None = None,
+    ) -> Call:
+        """Place an outbound call and return it once answered.
+
+        Args:
+            devices: Serial list of parallel device lists (``[[A], [B]]`` tries A
+                then B; ``[[A, B]]`` rings both).
+            tag: Correlation tag (a fresh UUID by default).
+            max_duration: Maximum call duration in minutes.
+            dial_timeout: Seconds to wait for an answer (default 120).
+
+        Raises:
+            RelayTimeoutError: No answer within *dial_timeout* (also a ``TimeoutError``).
+            RelayError: The dial failed (busy, no answer, rejected request, connection lost).
+        """
+        rt = self._runtime
+        dial_tag = tag or rt.make_id()
+        params: dict[str, Any] = {"tag": dial_tag, "devices": devices}
+        if max_duration:
+            params["max_duration"] = max_duration
+        waiter = PendingDial(rt.create_event())
+        self._dials[dial_tag] = waiter
+        try:
+            await self._request("calling.dial", params)
+            limit = 120.0 if dial_timeout is None else dial_timeout
+            with rt.move_on_at(rt.current_time() + limit):
+                await waiter.done.wait()
+            outcome = waiter.outcome
+            if outcome is None:
+                if waiter.done.is_set():
+                    raise ConnectionLostError(-1, f"client disconnected while dialing {dial_tag}")
+                raise RelayTimeoutError(-1, f"dial {dial_tag} not answered within {limit} s")
+            if outcome.reason == "answered":
+                call = self._calls.get(outcome.call_id)
+                if call is None:
+                    winner = outcome.event.call if outcome.event is not None else {}
+                    call = self._new_call(winner, outcome.call_id, tag=dial_tag)
+                if not call.tag:
+                    call.tag = dial_tag
+                return call
+            detail = ""
+            if outcome.event is not None and outcome.event.reason:
+                detail = f": {outcome.event.reason}"
+            raise RelayError(-1, f"dial {dial_tag} failed ({outcome.reason}{detail})")
+        finally:
+            self._dials.pop(dial_tag, None)
+
+    async def send_message(
+        self,
+        *,
+        to_number: str,
+        from_number: str,
+        context: str | None = None,
+        body: str | None = None,
+        media: list[str] | None = None,
+        tags: list[str] | None = None,
+        region: str | None = None,
+        on_completed: Callable[[RelayEvent], Any] | None = None,
+    ) -> Message:
+        """Send an SMS/MMS; the returned :class:`Message` tracks delivery (``message.wait()``).
+
+        Args:
+            context: Where the state events go (default: this session's protocol).
+
+        Raises:
+            ValueError: Neither *body* nor *media* given (checked before sending).
+            RelayError: The server rejected the message.
+        """
+        if not body and not media:
+            raise ValueError("send_message() needs a body or media (or both)")
+        msg_context = context or self._protocol or "default"
+        params: dict[str, Any] = {
+            "context": msg_context,
+            "to_number": to_number,
+            "from_number": from_number,
+        }
+        if body:
+            params["body"] = body
+        if media:
+            params["media"] = list(media)
+        if tags:
+            params["tags"] = list(tags)
+        if region:
+            params["region"] = region
+        result = await self._request("messaging.send", params)
+        message_id = result.get("message_id")
+        message = Message(
+            message_id=message_id if isinstance(message_id, str) else "",
+            context=msg_context,
+            direction="outbound",
+            from_number=from_number,
+            to_number=to_number,
+            body=body or "",
+            media=list(media or []),
+            state="queued",
+            tags=list(tags or []),
+            client=self,
+            on_completed=on_completed,
+        )
+        if message.message_id:
+            self._messages[message.message_id] = message
+            for event in self._early_message_events.pop(message.message_id, ()):
+                self._on_message_state(event)
+        return message

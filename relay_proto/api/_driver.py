@@ -1,0 +1,463 @@
+"""The connection driver: moves bytes between a transport and the sans-IO core.
+
+One driver serves one :class:`~relay_proto.RelayConnection` for the whole
+life of a client (it outlives every socket).  Three tasks, no task per event:
+
+* the **supervisor** opens a socket, calls ``connection_made``, runs the reader
+  until the socket dies, calls ``connection_lost`` and sleeps until the
+  ``ReconnectScheduled.at`` the core asked for, then starts over;
+* the **reader** (inside the supervisor) reads from the stream, feeds
+  ``receive_data(data, now)``, drains ``next_event()`` and dispatches each
+  event synchronously (waiters are woken by setting runtime events), then
+  writes ``data_to_send()`` once: the ACKs of a whole read go out in one write;
+* the **timer** sleeps until ``get_timer()`` in a cancel scope whose deadline
+  is moved whenever new input changes the next deadline, then calls
+  ``handle_timer(now)``.
+
+Writes happen under a FIFO lock, and the bytes are taken from the core inside
+the lock, so frames go out in the order the core produced them.  Requests made
+by user tasks never write themselves: they wake the **writer** task, so a
+cancelled user task can never leave half a frame on the wire (and a burst of
+requests is coalesced into one write).
+
+On ``ConnectionDead`` the reader is cancelled, the stream aborted and
+``connection_lost`` called; ``AuthenticationFatal`` and a finished user close
+(``ConnectionClosed(will_reconnect=False)``) stop the supervisor.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+
+from .._connection import RelayConnection
+from .._errors import AuthenticationFailed
+from .._events import (
+    AuthenticationFatal,
+    AuthenticationRejected,
+    ConnectionClosed,
+    ConnectionDead,
+    Event,
+    ReconnectScheduled,
+    SessionAuthenticated,
+)
+from .._state import SessionState
+from ._config import ClientConfig
+from ._runtime import (
+    AsyncEvent,
+    ByteStream,
+    CancelScope,
+    MessageStream,
+    Runtime,
+    TaskGroup,
+    Transport,
+)
+
+__all__ = ["Driver"]
+
+logger = logging.getLogger("relaykit.client")
+
+_READ_SIZE = 65536
+
+
+class Driver:
+    """Runs one :class:`RelayConnection` over a :class:`Transport`.
+
+    Args:
+        conn: The core (``open_session`` already called).
+        runtime: The event-loop runtime.
+        transport: Opens sockets.
+        config: Where to connect.
+        dispatch: Called synchronously with every event the core emits.
+        connect_timeout: Seconds allowed to open a socket (TCP + TLS).
+        fail_fast: When true, a failure to reach the server before the first
+            successful authentication stops the driver (``connect()``); when
+            false the driver retries with backoff forever (``run()``).
+    """
+
+    def __init__(
+        self,
+        conn: RelayConnection,
+        runtime: Runtime,
+        transport: Transport,
+        config: ClientConfig,
+        dispatch: Callable[[Event], None],
+        *,
+        connect_timeout: float = 10.0,
+        fail_fast: bool = True,
+    ) -> None:
+        self.conn = conn
+        self._rt = runtime
+        self._transport = transport
+        self._config = config
+        self._dispatch = dispatch
+        self._connect_timeout = connect_timeout
+        self._fail_fast = fail_fast
+        self._text_mode = bool(transport.frames_websocket)
+        self._stream: ByteStream | MessageStream | None = None
+        self._write_lock = runtime.create_lock()
+        self._wake_writer = runtime.create_event()
+        self._read_scope: CancelScope | None = None
+        self._timer_scope: CancelScope | None = None
+        # The scope of an interruptible wait (opening a socket, reconnect backoff).
+        self._sleep_scope: CancelScope | None = None
+        self._dead_reason: str | None = None
+        # A socket left open by a cancellation, for goodbye().
+        self._orphan: ByteStream | MessageStream | None = None
+        self._reconnect_at: float | None = None
+        self._stopping = False
+        self._processing = False
+        self._ever_ready = False
+        self._rejected_on_socket = False
+        #: Set once the first authentication succeeded, or the driver gave up.
+        self.settled = runtime.create_event()
+        #: Set when the driver has stopped for good.
+        self.finished = runtime.create_event()
+        #: Why the driver gave up (fatal authentication, unreachable server).
+        self.error: BaseException | None = None
+
+    # ------------------------------------------------------------------
+    # Public surface used by the client
+    # ------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """True when the session is authenticated and requests go out at once."""
+        return self.conn.is_ready
+
+    async def run(self) -> None:
+        """Run until closed or failed (start it in the client's task group)."""
+        try:
+            async with self._rt.open_task_group() as group:
+                group.start_soon(self._timer_loop, name="relaykit timer")
+                group.start_soon(self._writer_loop, name="relaykit writer")
+                await self._supervise(group)
+                group.cancel_scope.cancel()
+        except Exception as exc:  # a bug must not leave connect()/disconnect() hanging
+            logger.exception("connection driver crashed")
+            if self.error is None:
+                self.error = exc
+        finally:
+            self._stopping = True
+            self._stream = None
+            self.settled.set()
+            self.finished.set()
+
+    def kick(self) -> None:
+        """After a command on the core: drain its events, re-arm the timer, wake the writer."""
+        self.process()
+        self._wake_writer.set()
+
+    def close(self) -> None:
+        """Start a user close: cancel pending requests, close politely, never reconnect."""
+        self.conn.close(self._rt.current_time())
+        self.kick()
+        if self._sleep_scope is not None:
+            self._sleep_scope.cancel()
+
+    def abort(self) -> None:
+        """Stop at once (used when a polite close took too long)."""
+        self._stopping = True
+        self._mark_dead("aborted by the client")
+        if self._sleep_scope is not None:
+            self._sleep_scope.cancel()
+
+    def process(self) -> None:
+        """Drain the core's events, dispatch them, and re-arm the timer (synchronous)."""
+        if self._processing:
+            return  # re-entered from a dispatch callback: the outer loop drains
+        self._processing = True
+        try:
+            next_event = self.conn.next_event
+            dispatch = self._dispatch
+            event = next_event()
+            while event is not None:
+                if type(event) in _DRIVER_EVENTS:
+                    self._on_driver_event(event)
+                try:
+                    dispatch(event)
+                except Exception:
+                    # User code is guarded where it is called; this is the last
+                    # line of defence: one bad event never takes the connection down.
+                    logger.exception("error while dispatching %s", type(event).__name__)
+                event = next_event()
+        finally:
+            self._processing = False
+        scope = self._timer_scope
+        if scope is not None:
+            deadline = self.conn.get_timer()
+            scope.deadline = math.inf if deadline is None else deadline
+
+    async def flush(self) -> None:
+        """Write everything the core has queued, in order, under the FIFO lock."""
+        stream = self._stream
+        if stream is None:
+            return
+        try:
+            async with self._write_lock:
+                if self._stream is not stream:
+                    return
+                if self._text_mode:
+                    texts = self.conn.texts_to_send()
+                    for text in texts:
+                        await stream.send_text(text)  # type: ignore[union-attr]
+                else:
+                    data = self.conn.data_to_send()
+                    if data:
+                        await stream.send_all(data)  # type: ignore[union-attr]
+        except OSError as exc:
+            self._mark_dead(f"write failed: {exc!r}")
+
+    # ------------------------------------------------------------------
+    # Driver-level events
+    # ------------------------------------------------------------------
+
+    def _on_driver_event(self, event: Event) -> None:
+        if isinstance(event, ConnectionDead):
+            self._mark_dead(event.reason)
+        elif isinstance(event, ReconnectScheduled):
+            self._reconnect_at = event.at
+        elif isinstance(event, SessionAuthenticated):
+            self._ever_ready = True
+            self.settled.set()
+        elif isinstance(event, AuthenticationRejected):
+            self._rejected_on_socket = True
+        elif isinstance(event, AuthenticationFatal):
+            self.error = AuthenticationFailed(event.code, event.message)
+            self._stop("authentication failed")
+        elif isinstance(event, ConnectionClosed) and not event.will_reconnect:
+            self._stop(event.reason)
+
+    def _stop(self, reason: str) -> None:
+        self._stopping = True
+        self.settled.set()
+        # Give a polite close frame a chance to be written, then end the reader.
+        self._wake_writer.set()
+        self._mark_dead(reason)
+        if self._sleep_scope is not None:
+            self._sleep_scope.cancel()
+
+    def _mark_dead(self, reason: str) -> None:
+        if self._dead_reason is None:
+            self._dead_reason = reason
+        if self._read_scope is not None:
+            self._read_scope.cancel()
+
+    # ------------------------------------------------------------------
+    # Tasks
+    # ------------------------------------------------------------------
+
+    async def _supervise(self, group: TaskGroup) -> None:
+        rt = self._rt
+        cfg = self._config
+        while not self._stopping:
+            self._dead_reason = None
+            self._rejected_on_socket = False
+            failure = ""
+            try:
+                stream = await self._open(group)
+                if stream is None:
+                    failure = f"timed out after {self._connect_timeout} s"
+            except OSError as exc:
+                stream = None
+                failure = str(exc) or repr(exc)
+            if self._should_stop():
+                # close() arrived while the socket was being opened.
+                if stream is not None:
+                    await stream.aclose()
+                return
+            if stream is None:
+                logger.warning("could not connect to %s: %s", cfg.url, failure)
+                if self._fail_fast and not self._ever_ready:
+                    self.error = ConnectionRefusedError(
+                        f"could not connect to {cfg.url}: {failure}"
+                    )
+                    self.conn.close(rt.current_time())
+                    self.process()
+                    return
+                self.conn.connection_lost(rt.current_time(), f"connect failed: {failure}")
+                self.process()
+            else:
+                await self._serve(stream)
+                if (
+                    self._fail_fast
+                    and not self._ever_ready
+                    and not self._rejected_on_socket
+                    and not self._stopping
+                ):
+                    # The server accepted TCP but never let us authenticate (bad
+                    # WebSocket endpoint, wrong scheme...): report it instead of
+                    # retrying forever in connect().
+                    reason = self._dead_reason or "connection closed"
+                    self.error = ConnectionRefusedError(
+                        f"could not open a RELAY session at {cfg.url}: {reason}"
+                    )
+                    self.conn.close(rt.current_time())
+                    self.process()
+                    return
+            if self._should_stop():
+                return
+            at = self._reconnect_at
+            self._reconnect_at = None
+            if at is not None:
+                logger.info(
+                    "reconnecting to %s in %.1f s", cfg.url, max(0.0, at - rt.current_time())
+                )
+                with rt.move_on_at(math.inf) as scope:
+                    self._sleep_scope = scope
+                    await rt.sleep_until(at)
+                self._sleep_scope = None
+
+    def _should_stop(self) -> bool:
+        return self._stopping
+
+    async def _open(self, group: TaskGroup) -> ByteStream | MessageStream | None:
+        """Open a socket within ``connect_timeout``; ``None`` when it timed out."""
+        rt = self._rt
+        cfg = self._config
+        stream: ByteStream | MessageStream | None = None
+        with rt.move_on_at(rt.current_time() + self._connect_timeout) as scope:
+            self._sleep_scope = scope  # close() interrupts the attempt
+            stream = await self._transport.open(
+                url=cfg.url,
+                host=cfg.hostname,
+                port=cfg.port,
+                tls=cfg.tls,
+                ca_file=cfg.ca_file,
+                task_group=group,
+            )
+        self._sleep_scope = None
+        return stream
+
+    async def _serve(self, stream: ByteStream | MessageStream) -> None:
+        """One socket's life: handshake, read until it dies, report the loss."""
+        rt = self._rt
+        conn = self.conn
+        self._stream = stream
+        try:
+            conn.connection_made(rt.current_time())
+            self.process()
+            await self.flush()
+            with rt.move_on_at(math.inf) as scope:
+                self._read_scope = scope
+                if self._dead_reason is None:
+                    if self._text_mode:
+                        await self._read_texts(stream)  # type: ignore[arg-type]
+                    else:
+                        await self._read_bytes(stream)  # type: ignore[arg-type]
+            self._read_scope = None
+            if self._stopping:
+                # Let a final close frame / queued text go out before hanging up.
+                await self.flush()
+        except BaseException:
+            # Cancelled from outside (the caller's scope was cancelled): keep the
+            # socket open so that disconnect() can still say goodbye on it.
+            self._read_scope = None
+            self._stream = None
+            self._orphan = stream
+            raise
+        self._stream = None
+        await stream.aclose()
+        conn.connection_lost(rt.current_time(), self._dead_reason or "connection closed")
+        self.process()
+
+    async def goodbye(self) -> None:
+        """Close politely a socket that a cancelled driver left open.
+
+        ``disconnect()`` calls it in a shielded, bounded scope after the driver's
+        tasks stopped: the WebSocket close handshake then runs on the caller's
+        task.  A no-op when the driver ended normally.
+        """
+        stream, self._orphan = self._orphan, None
+        if stream is None:
+            return
+        rt = self._rt
+        conn = self.conn
+        self._stream = stream
+        try:
+            conn.close(rt.current_time())  # harmless when the close already started
+            self.process()
+            await self.flush()
+            while not self._text_mode and conn.state is SessionState.CLOSING:
+                data = await stream.receive_some(_READ_SIZE)  # type: ignore[union-attr]
+                conn.receive_data(data, rt.current_time())
+                self.process()
+                await self.flush()
+                if not data:
+                    break
+        except OSError as exc:
+            logger.debug("goodbye on a broken connection: %r", exc)
+        finally:
+            self._stream = None
+            await stream.aclose()
+            conn.connection_lost(rt.current_time(), "closed by the client")
+            self.process()
+
+    async def _read_bytes(self, stream: ByteStream) -> None:
+        rt = self._rt
+        conn = self.conn
+        while True:
+            try:
+                data = await stream.receive_some(_READ_SIZE)
+            except OSError as exc:
+                self._mark_dead(f"read failed: {exc!r}")
+                return
+            conn.receive_data(data, rt.current_time())
+            self.process()
+            await self.flush()
+            if not data:
+                self._mark_dead("server closed the connection")
+                return
+
+    async def _read_texts(self, stream: MessageStream) -> None:
+        rt = self._rt
+        conn = self.conn
+        while True:
+            try:
+                text = await stream.receive_text()
+            except OSError as exc:
+                self._mark_dead(f"read failed: {exc!r}")
+                return
+            if text is None:
+                self._mark_dead("server closed the WebSocket")
+                return
+            conn.receive_text(text, rt.current_time())
+            self.process()
+            await self.flush()
+
+    async def _timer_loop(self) -> None:
+        rt = self._rt
+        conn = self.conn
+        never: AsyncEvent = rt.create_event()
+        while True:
+            deadline = conn.get_timer()
+            with rt.move_on_at(math.inf if deadline is None else deadline) as scope:
+                self._timer_scope = scope
+                await never.wait()
+            self._timer_scope = None
+            now = rt.current_time()
+            deadline = conn.get_timer()
+            if deadline is not None and now >= deadline:
+                conn.handle_timer(now)
+                self.process()
+                await self.flush()
+
+    async def _writer_loop(self) -> None:
+        rt = self._rt
+        while True:
+            await self._wake_writer.wait()
+            self._wake_writer = rt.create_event()
+            await self.flush()
+
+
+_DRIVER_EVENTS = frozenset(
+    {
+        ConnectionDead,
+        ReconnectScheduled,
+        SessionAuthenticated,
+        AuthenticationRejected,
+        AuthenticationFatal,
+        ConnectionClosed,
+    }
+)

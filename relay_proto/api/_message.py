@@ -1,0 +1,159 @@
+"""``Message``: one SMS/MMS, outbound (``send_message``) or inbound (``on_message``).
+
+Outbound messages start as ``queued`` after the ``messaging.send`` result and
+follow ``messaging.state`` events to a terminal state: ``delivered``,
+``undelivered`` or ``failed`` (protocol reference §7).  States may be skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._events import MessageStateChanged, RelayEvent
+from ._constants import MESSAGE_TERMINAL_STATES
+
+if TYPE_CHECKING:
+    from ._client import RelayClient
+    from ._runtime import AsyncEvent
+
+__all__ = ["Message"]
+
+logger = logging.getLogger("relaykit.client")
+
+
+class Message:
+    """An SMS/MMS message and its delivery state.
+
+    Attributes:
+        message_id: The server's message id.
+        context: The context the state events are delivered to.
+        direction: ``"outbound"`` or ``"inbound"``.
+        from_number: Sender (E.164).
+        to_number: Recipient (E.164).
+        body: Text.
+        media: Media URLs (MMS).
+        segments: Number of SMS segments (once known).
+        state: ``queued``, ``initiated``, ``sent``, ``delivered``,
+            ``undelivered``, ``failed`` or ``received``.
+        reason: Failure reason on ``undelivered``/``failed``.
+        tags: Tags.
+    """
+
+    def __init__(
+        self,
+        *,
+        message_id: str = "",
+        context: str = "",
+        direction: str = "",
+        from_number: str = "",
+        to_number: str = "",
+        body: str = "",
+        media: list[str] | None = None,
+        segments: int = 0,
+        state: str = "",
+        reason: str = "",
+        tags: list[str] | None = None,
+        client: RelayClient | None = None,
+        on_completed: Callable[[RelayEvent], Any] | None = None,
+    ) -> None:
+        self.message_id = message_id
+        self.context = context
+        self.direction = direction
+        self.from_number = from_number
+        self.to_number = to_number
+        self.body = body
+        self.media: list[str] = media if media is not None else []
+        self.segments = segments
+        self.state = state
+        self.reason = reason
+        self.tags: list[str] = tags if tags is not None else []
+        self._client = client
+        self._on_completed = on_completed
+        self._listeners: list[Callable[[RelayEvent], Any]] = []
+        self._result: RelayEvent | None = None
+        self._done: AsyncEvent | None = (
+            client._runtime.create_event() if client is not None else None
+        )
+
+    @classmethod
+    def _from_event(cls, event: RelayEvent, client: RelayClient) -> Message:
+        """An inbound message from a ``messaging.receive`` event."""
+        info: Any = event
+        return cls(
+            message_id=info.message_id,
+            context=info.context,
+            direction=info.direction or "inbound",
+            from_number=info.from_number,
+            to_number=info.to_number,
+            body=info.body,
+            media=info.media,
+            segments=info.segments,
+            state=info.message_state or "received",
+            reason=info.reason,
+            tags=info.tags,
+            client=client,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Message(id={self.message_id!r}, direction={self.direction!r}, "
+            f"state={self.state!r}, from={self.from_number!r}, to={self.to_number!r})"
+        )
+
+    @property
+    def is_done(self) -> bool:
+        """True once the message reached ``delivered``, ``undelivered`` or ``failed``."""
+        return self._result is not None
+
+    @property
+    def result(self) -> RelayEvent | None:
+        """The terminal ``messaging.state`` event, or ``None`` while in flight."""
+        return self._result
+
+    def on(self, handler: Callable[[RelayEvent], Any]) -> None:
+        """Call *handler(event)* for every state change (sync or async)."""
+        self._listeners.append(handler)
+
+    async def wait(self, timeout: float | None = None) -> RelayEvent:
+        """Wait for a terminal state and return its ``messaging.state`` event.
+
+        A timed-out wait does not affect the message; wait again later.
+
+        Raises:
+            TimeoutError: *timeout* seconds passed first.
+            RuntimeError: The message was not created by a client (nothing to wait on).
+        """
+        if self._result is None:
+            if self._done is None or self._client is None:
+                raise RuntimeError("this Message is not attached to a RelayClient")
+            runtime = self._client._runtime
+            if timeout is None:
+                await self._done.wait()
+            else:
+                with runtime.move_on_at(runtime.current_time() + timeout):
+                    await self._done.wait()
+        if self._result is None:
+            raise TimeoutError(f"message {self.message_id} not final within {timeout} s")
+        return self._result
+
+    def _on_event(self, event: MessageStateChanged) -> None:
+        """Apply one ``messaging.state`` event (dispatch path)."""
+        state = event.message_state
+        if state:
+            self.state = state
+        if event.reason:
+            self.reason = event.reason
+        if event.segments:
+            self.segments = event.segments
+        client = self._client
+        if client is not None:
+            for handler in tuple(self._listeners):
+                client._call_listener(handler, event)
+        if state in MESSAGE_TERMINAL_STATES and self._result is None:
+            self._result = event
+            if self._done is not None:
+                self._done.set()
+            if self._on_completed is not None and client is not None:
+                client._invoke_callback(self._on_completed, event, f"on_completed of {self!r}")

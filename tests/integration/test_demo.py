@@ -1,0 +1,29 @@
+"""``make demo`` (``python -m relay_anyio.demo``) succeeds and traces the three calls."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import anyio
+import pytest
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+async def test_demo_runs_the_seed_ivr(adapter: Any, adapter_spec: tuple[str, str]) -> None:
+    if adapter_spec[0] != "relay_anyio":
+        pytest.skip("the demo is relay_anyio's")
+    result = await anyio.run_process(
+        [sys.executable, "-m", "relay_anyio.demo", "--backend", adapter_spec[1]],
+        check=False,
+        stderr=subprocess.STDOUT,
+    )
+    output = result.stdout.decode()
+    assert result.returncode == 0, output
+    assert "all 3 calls went as scripted" in output
+    assert "connect:  -> +15551001000" in output
+    assert "recorded: https://" in output
+    assert '"Invalid option. Goodbye."' in output
+    assert "Traceback" not in output
