@@ -39,8 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--round", type=int, default=500, help="examples per target per round")
     parser.add_argument("--atheris", action="store_true", help="run the bytes target under atheris")
     args = parser.parse_args(argv)
-    # Hostile input makes the core log a warning per skipped frame; keep the run readable.
-    logging.getLogger("relaykit").setLevel(logging.ERROR)
+    # Hostile input makes the core log a warning per skipped frame; keep the run
+    # readable, and put the level back afterwards (main() also runs in-process in tests).
+    logger = logging.getLogger("relaykit")
+    saved = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return _run(args)
+    finally:
+        logger.setLevel(saved)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.atheris:
         return _atheris(int(args.minutes * 60))
     names = args.target or sorted(TARGETS)
