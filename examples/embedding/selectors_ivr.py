@@ -19,6 +19,7 @@ import argparse
 import os
 import random
 import selectors
+import signal
 import socket
 import ssl
 import sys
@@ -96,36 +97,54 @@ class SelectorsIvr:
         self.finished = False
         self.exit_code = 0
         self.playing: dict[str, str] = {}  # control_id of a prompt -> its call_id
+        # Ctrl+C must not raise in the middle of a write or of receive_data: the
+        # signal handler only sets a flag, and a self-pipe wakes select() up.
+        self.interrupted = False
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+        self.selector.register(self.wake_r, selectors.EVENT_READ)
 
     # -- the loop -----------------------------------------------------------
 
     def run(self) -> int:
-        while not self.finished:
-            try:
+        signal.set_wakeup_fd(self.wake_w.fileno())
+        previous = signal.signal(signal.SIGINT, self.on_sigint)
+        try:
+            while not self.finished:
                 self.step()
-            except KeyboardInterrupt:
-                print("interrupted: closing the connection")
-                self.conn.close(now())  # polite close; ConnectionClosed ends the loop
-                self.after_input()
-        self.selector.close()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            signal.set_wakeup_fd(-1)
+            self.selector.close()
+            self.wake_r.close()
+            self.wake_w.close()
         return self.exit_code
 
+    def on_sigint(self, signum: int, frame: object) -> None:
+        self.interrupted = True  # acted on by step(), between two inputs
+
     def step(self) -> None:
+        if self.interrupted:
+            self.interrupted = False
+            print("interrupted: closing the connection")
+            self.conn.close(now())  # polite close; ConnectionClosed ends the loop
+            self.after_input()
+            if self.finished:
+                return
         if self.sock is None and self.reconnect_at is not None and now() >= self.reconnect_at:
             self.connect()
         # Sleep until the socket is ready or the next deadline: the core's timer,
         # or the reconnect time it asked for.
         deadlines = [t for t in (self.conn.get_timer(), self.reconnect_at) if t is not None]
         timeout = max(0.0, min(deadlines) - now()) if deadlines else None
-        if self.sock is None:
-            if timeout is not None:
-                time.sleep(timeout)  # no socket: nothing to select on
-        else:
-            for _key, mask in self.selector.select(timeout):
-                if mask & selectors.EVENT_READ:
-                    self.on_readable()
-                if mask & selectors.EVENT_WRITE and self.sock is not None:
-                    self.write()
+        for key, mask in self.selector.select(timeout):
+            if key.fileobj is self.wake_r:
+                self.wake_r.recv(512)  # a signal arrived; the flag says which
+            elif mask & selectors.EVENT_READ:
+                self.on_readable()
+            if key.fileobj is not self.wake_r and mask & selectors.EVENT_WRITE and self.sock:
+                self.write()
         timer = self.conn.get_timer()
         if timer is not None and now() >= timer:
             self.conn.handle_timer(now())  # timeouts, pings, close deadline...
