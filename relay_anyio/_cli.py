@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         "--ping-interval",
         type=float,
         default=10.0,
-        help="seconds between server pings (0 disables)",
+        help="seconds between server pings (0: one ping right after connect, then none)",
     )
     emu.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -99,11 +100,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``relaykit`` console script."""
     args = _parser().parse_args(argv)
-    if args.command == "emulator":
-        return _run_emulator(args)
-    if args.command == "call":
-        return _place_call(args)
-    return _send_message(args)
+    try:
+        if args.command == "emulator":
+            return _run_emulator(args)
+        if args.command == "call":
+            return _place_call(args)
+        return _send_message(args)
+    except BrokenPipeError:
+        # Output piped into `head` & co.: stop quietly, as Unix tools do.  Point
+        # stdout at devnull so the interpreter's final flush can't fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _run_emulator(args: argparse.Namespace) -> int:

@@ -1,14 +1,18 @@
-"""The seed-doc programs in examples/ run against the emulator, unchanged but for the import.
+"""Every program in examples/ runs against the emulator, as a user would run it.
 
-Each example runs in a subprocess exactly as a user would run it, pointed at
+Each client example runs in a subprocess exactly as a user would run it, pointed at
 the emulator with ``SIGNALWIRE_RELAY_URL`` (which overrides a hard-coded
 ``host=``).  Examples that hard-code ``project="your-project-id"`` get an
 emulator that accepts those placeholder credentials.  Servers started with
 ``client.run()`` are stopped with Ctrl+C (SIGINT) or SIGTERM and must exit 0.
+The seed programs are the seed docs' programs, unchanged but for the import.
 
 For the relay_trio adapter the import line is switched to ``relay_trio``;
 examples that call ``asyncio.run`` are asyncio programs and run on relay_anyio only.
-"""
+``core_blocking.py`` (the sans-IO core on a blocking socket), ``emulator_sansio.py``
+(client and emulator cores in memory) and ``test_my_ivr.py`` (a user's pytest file)
+need no adapter and run once.  ``TESTED_EXAMPLES`` maps
+every file under examples/ to the test that runs it; test_docs.py checks it."""
 
 from __future__ import annotations
 
@@ -26,13 +30,15 @@ import pytest
 
 from relay_anyio.emulator import Emulator
 
+from ..adapters import test_embedding_examples as embedding_tests
 from .conftest import PROJECT, TOKEN, caller, emulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-SEEDS = Path("/work/shared/seeds")
+# shared/ sits beside the checkout (CI clones the repo with shared/ next to it).
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 PLACEHOLDER = {"project": "your-project-id", "token": "your-api-token"}
 
 
@@ -111,6 +117,23 @@ def run_example(adapter_spec: tuple[str, str], tmp_path: Path) -> Any:
     return factory
 
 
+async def wait_connected(emu: Emulator, call_id: str) -> dict[str, Any]:
+    """Wait for the final ``calling.call.connect`` event (connected/failed) of *call_id*."""
+    count = 1
+    while True:
+        entries = await emu.wait_for_journal(
+            "calling.call.connect", count=count, direction="out", timeout=10
+        )
+        for entry in entries:
+            params = entry.event_params
+            if params.get("call_id") == call_id and params.get("connect_state") in (
+                "connected",
+                "failed",
+            ):
+                return params
+        count = len(entries) + 1
+
+
 async def test_relay_hello(adapter: Any, run_example: Any) -> None:
     example = run_example("relay_hello.py")
     async with emulator(**PLACEHOLDER) as emu:
@@ -131,16 +154,27 @@ async def test_relay_inbound(adapter: Any, run_example: Any) -> None:
     async with emulator() as emu:
         await example.start(emu)
         try:
-            call = await emu.place_call(
-                context="ivr", script=caller().press("9"), wait_subscriber=15
+            sales = await emu.place_call(
+                context="ivr", script=caller().press("1"), wait_subscriber=15
             )
-            record = await call.wait_ended(timeout=10)
+            connect = await wait_connected(emu, sales.call_id)
+            other = await emu.place_call(context="ivr", script=caller().press("9"))
+            record = await other.wait_ended(timeout=10)
             output = await example.finish(signal.SIGTERM)
         finally:
             await example.kill()
+    # "1": connect() with a phone device that has no from_number (the emulator fills it in).
+    assert connect["connect_state"] == "connected", connect
+    (request,) = [e.data for e in emu.journal("calling.connect", "in") if e.kind == "request"]
+    assert request["call_id"] == sales.call_id
+    assert request["devices"] == [[{"type": "phone", "params": {"to_number": "+15551001000"}}]]
+    assert sales.record.connected_to == "+15551001000"
+    assert sales.record.inputs[0]["digits"] == "1"
+    # Anything else: the goodbye prompt and a hangup by the application.
     assert record.prompts == ["Press 1 for sales, 2 for support.", "Invalid selection. Goodbye."]
     assert record.inputs[0]["digits"] == "9"
-    assert "Inbound call from" in output
+    assert record.hung_up_by == "app"
+    assert output.count("Inbound call from") == 2
 
 
 async def test_relay_outbound(adapter: Any, run_example: Any) -> None:
@@ -272,8 +306,122 @@ async def test_relay_drain(adapter: Any, run_example: Any) -> None:
     assert record.end_reason == "hangup"
 
 
-#: Every example file and the test above that runs it (checked by test_docs.py).
+async def test_readme_ivr(adapter: Any, run_example: Any) -> None:
+    example = run_example("readme_ivr.py")
+    async with emulator() as emu:
+        await example.start(emu)
+        try:
+            sales = await emu.place_call(
+                context="main-ivr", script=caller().press("1"), wait_subscriber=15
+            )
+            connect = await wait_connected(emu, sales.call_id)
+            support = await emu.place_call(context="main-ivr", script=caller().press("2"))
+            record = await support.wait_ended(timeout=10)
+            await example.finish(signal.SIGINT)
+        finally:
+            await example.kill()
+    menu = "Press 1 for sales, 2 for support."
+    assert connect["connect_state"] == "connected", connect
+    assert sales.record.prompts == [menu]
+    assert sales.record.connected_to == "+15551001000"
+    assert record.prompts == [menu, "Goodbye."]
+    assert record.inputs == [{"type": "digit", "digits": "2", "terminator": ""}]
+    assert record.end_reason == "hangup"
+    assert record.hung_up_by == "app"
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_core_blocking() -> None:
+    """The sans-IO core on a plain blocking socket (no adapter): one call, then exit 0."""
+    async with emulator() as emu:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
+        env.update(
+            RELAY_PROJECT=PROJECT,
+            RELAY_TOKEN=TOKEN,
+            RELAY_CONTEXT="office",
+            RELAY_CALLS="1",
+            RELAY_SECONDS="30",
+            PYTHONUNBUFFERED="1",
+        )
+        async with await anyio.open_process(
+            [sys.executable, str(EXAMPLES / "core_blocking.py"), emu.host],  # as in docs/core.md
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        ) as process:
+            try:
+                call = await emu.place_call(
+                    context="office",
+                    script=caller(),
+                    from_number="+15557654321",
+                    wait_subscriber=15,
+                )
+                record = await call.wait_ended(timeout=10)
+                assert process.stdout is not None
+                with anyio.fail_after(20):
+                    output = (await _read_all(process.stdout)).decode(errors="replace")
+                    code = await process.wait()
+            finally:
+                if process.returncode is None:
+                    process.kill()
+    assert code == 0, output
+    assert f"authenticated as {PROJECT}@relay-emulator" in output
+    assert f"call {record.call_id} from +15557654321" in output
+    assert f"call {record.call_id} ended (hangup)" in output
+    assert "handled 1 call(s)" in output
+    assert record.prompts == ["Hello from a blocking socket."]
+    assert record.methods == ["calling.answer", "calling.play", "calling.end"]
+    assert (record.end_reason, record.hung_up_by) == ("hangup", "app")
+    (end,) = [e.data for e in emu.journal("calling.end", "in") if e.kind == "request"]
+    assert end == {"node_id": end["node_id"], "call_id": record.call_id, "reason": "hangup"}
+
+
+async def _read_all(stream: Any) -> bytes:
+    chunks = [chunk async for chunk in stream]
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_my_ivr_runs_under_pytest(tmp_path: Path) -> None:
+    """docs/emulator.md's pytest file passes when a user runs pytest on it (fresh dir)."""
+    (tmp_path / "test_my_ivr.py").write_text((EXAMPLES / "test_my_ivr.py").read_text())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNALWIRE_", "PYTEST_"))}
+    with anyio.fail_after(50):
+        result = await anyio.run_process(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_ivr.py"],
+            cwd=tmp_path,
+            env=env,
+            check=False,
+        )
+    output = result.stdout.decode() + result.stderr.decode()
+    assert result.returncode == 0, output
+    assert "3 passed" in output, output
+
+
+def test_emulator_sansio() -> None:
+    """The in-memory client + emulator program: deterministic, so its whole output is known."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "emulator_sansio.py")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "authenticated as p@relay-emulator",
+        "call call-000007 on context ivr",
+        "collect: digit '1'",
+        "prompts: ['Press 1 for sales.']",
+        "inputs: [{'type': 'digit', 'digits': '1', 'terminator': ''}]",
+        "ended: hangup (hung up by app) at t=1.9 s",
+    ]
+
+
+#: Every file under examples/ (path relative to it) and the test that runs it against the
+#: emulator (checked by test_docs.py).  The embedding examples are run in tests/adapters.
 TESTED_EXAMPLES = {
+    "readme_ivr.py": test_readme_ivr,
     "relay_hello.py": test_relay_hello,
     "relay_inbound.py": test_relay_inbound,
     "relay_outbound.py": test_relay_outbound,
@@ -283,6 +431,11 @@ TESTED_EXAMPLES = {
     "relay_menu.py": test_relay_menu,
     "relay_tour.py": test_relay_tour,
     "relay_drain.py": test_relay_drain,
+    "core_blocking.py": test_core_blocking,
+    "test_my_ivr.py": test_my_ivr_runs_under_pytest,
+    "emulator_sansio.py": test_emulator_sansio,
+    "embedding/selectors_ivr.py": embedding_tests.test_selectors_ivr_answers_and_plays,
+    "embedding/send_sms.py": embedding_tests.test_send_sms_delivered,
 }
 
 
