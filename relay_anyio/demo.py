@@ -10,7 +10,9 @@ imports it, and serves its client while three scripted callers ring in:
 2. presses 3 and leaves a message (the IVR records a voicemail),
 3. presses nothing (the IVR says goodbye).
 
-Each call's trace is printed from the emulator's record of it.  Exit status 0
+The IVR also records every whole call (``direction: both``, stopped before
+hanging up).  Each call's trace, recordings included, is printed from the
+emulator's record of it.  Exit status 0
 when every call went as scripted, 1 otherwise.
 
     python -m relay_anyio.demo [--time-scale 0.02] [--wire]
@@ -72,7 +74,37 @@ def _connect_targets(emu: Emulator, call_id: str) -> list[str]:
     return targets
 
 
-def _trace(index: int, title: str, record: CallRecord, targets: list[str], wire: bool) -> None:
+def _record_directions(emu: Emulator, call_id: str) -> dict[str, str]:
+    """control_id -> audio direction of each ``calling.record`` on the call."""
+    directions = {}
+    for entry in emu.journal("calling.record", "in"):
+        data = entry.data
+        if entry.kind == "request" and data.get("call_id") == call_id:
+            audio = (data.get("record") or {}).get("audio") or {}
+            directions[str(data.get("control_id"))] = str(audio.get("direction", "speak"))
+    return directions
+
+
+def _recording_kinds(emu: Emulator, record: CallRecord) -> list[str]:
+    """What each of the call's recordings was: "call (both)", "voicemail (listen)"..."""
+    directions = _record_directions(emu, record.call_id)
+    kinds = []
+    for rec in record.recordings:
+        # The emulator names a recording <call_id>/<control_id>.<format>.
+        control_id = str(rec.get("url", "")).rsplit("/", 1)[-1].split(".", 1)[0]
+        direction = directions.get(control_id, "?")
+        kinds.append(f"{'call' if direction == 'both' else 'voicemail'} ({direction})")
+    return kinds
+
+
+def _trace(
+    index: int,
+    title: str,
+    record: CallRecord,
+    targets: list[str],
+    kinds: list[str],
+    wire: bool,
+) -> None:
     print(f"\nCall {index}: {title}  [{record.call_id}]")
     print(f"  answered: {'yes' if record.answered else 'no'}")
     for text in record.prompts:
@@ -87,16 +119,19 @@ def _trace(index: int, title: str, record: CallRecord, targets: list[str], wire:
             print(f"  input:    {kind}")
     for target in targets:
         print(f"  connect:  -> {target}")
-    for rec in record.recordings:
-        print(f"  recorded: {rec.get('url')} ({rec.get('duration', 0):.1f} s)")
+    for rec, kind in zip(record.recordings, kinds, strict=True):
+        print(f"  recorded: {kind} {rec.get('url')} ({rec.get('duration', 0):.1f} s)")
     print(f"  ended:    {record.end_reason} (hung up by {record.hung_up_by})")
     if wire:
         for line in record.transcript:
             print(f"      {line}")
 
 
-def _problems(index: int, record: CallRecord, targets: list[str]) -> list[str]:
+def _problems(index: int, record: CallRecord, targets: list[str], kinds: list[str]) -> list[str]:
     problems = []
+    urls = [rec.get("url") for rec in record.recordings]
+    if "call (both)" not in kinds or not all(urls):
+        problems.append(f"expected a whole-call recording with a URL, got {kinds}")
     if not record.answered:
         problems.append("the call was not answered")
     if record.end_reason != "hangup" or record.hung_up_by != "app":
@@ -106,8 +141,8 @@ def _problems(index: int, record: CallRecord, targets: list[str]) -> list[str]:
     if index == 2:
         if "Please leave your message after the beep." not in record.prompts:
             problems.append("the voicemail prompt was not played")
-        if not any(rec.get("url") for rec in record.recordings):
-            problems.append("no voicemail recording URL")
+        if "voicemail (listen)" not in kinds:
+            problems.append(f"expected a voicemail recording, got {kinds}")
     if index == 3 and "Invalid option. Goodbye." not in record.prompts:
         problems.append("the goodbye prompt was not played")
     if index != 1 and targets:
@@ -128,8 +163,9 @@ async def run_demo(time_scale: float, wire: bool) -> int:
                 handle = await emu.place_call(context=CONTEXT, script=script)
                 record = await handle.wait_ended(timeout=60)
                 targets = _connect_targets(emu, record.call_id)
-                _trace(index, title, record, targets, wire)
-                problems = _problems(index, record, targets)
+                kinds = _recording_kinds(emu, record)
+                _trace(index, title, record, targets, kinds, wire)
+                problems = _problems(index, record, targets, kinds)
                 for problem in problems:
                     print(f"  PROBLEM:  {problem}")
                 failures += bool(problems)

@@ -21,6 +21,7 @@ Self-contained on purpose: it imports only anyio, the standard library and
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
@@ -126,6 +127,26 @@ class _ConnIO:
         self.stream = stream
         self.wake = anyio.Event()
         self.scope = anyio.CancelScope()
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _on_server(
+    method: Callable[Concatenate[EmulatorServer, _P], _R],
+) -> Callable[Concatenate[Emulator, _P], _R]:
+    """An :class:`Emulator` method that runs *method* on its sans-IO server as is.
+
+    For the synchronous settings that need no I/O afterwards: one definition
+    (signature, checks, docstring) serves both classes.
+    """
+
+    @functools.wraps(method)
+    def forward(self: Emulator, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return method(self.server, *args, **kwargs)
+
+    return forward
 
 
 class Emulator:
@@ -451,20 +472,8 @@ class Emulator:
         )
         return self.server.messages[message_id]
 
-    def configure_number(
-        self,
-        number: str,
-        behavior: str = "answer",
-        answer_after: float = 1.0,
-        script: Caller | None = None,
-    ) -> None:
-        """How *number* answers dial/connect: ``answer``/``busy``/``no-answer``/``decline``
-        after *answer_after* simulated seconds; *script* drives the answered callee."""
-        self.server.configure_number(number, behavior, answer_after, script)
-
-    def fail_messages_to(self, number: str, state: str = "undelivered") -> None:
-        """Messages to *number* end ``undelivered`` (after ``sent``) or ``failed``."""
-        self.server.fail_messages_to(number, state)
+    configure_number = _on_server(EmulatorServer.configure_number)
+    fail_messages_to = _on_server(EmulatorServer.fail_messages_to)
 
     # ------------------------------------------------------------------ journal
     def journal(
@@ -514,16 +523,7 @@ class Emulator:
         await self._wait(lambda: not before & set(self._io), timeout, "clients to disconnect")
         return count
 
-    def fail_next(
-        self,
-        method: str,
-        code: str | int = "500",
-        message: str = "Injected failure",
-        count: int = 1,
-    ) -> None:
-        """Answer the next *count* requests of *method* with *code* (str: RELAY result code;
-        int: JSON-RPC error)."""
-        self.server.fail_next(method, code, message, count)
+    fail_next = _on_server(EmulatorServer.fail_next)
 
     def delay_responses(self, seconds: float) -> None:
         """Handle every later request *seconds* real seconds after it arrives (0 = off)."""

@@ -12,6 +12,8 @@ The policy, as the official Python client does it:
   the injected ``jitter()`` returns a float in ``[0, 1)`` and adds up to 10 %
   of the delay.  The result is still capped at 30 s, so every delay lies in
   ``[1, 30]``.  A misbehaving ``jitter`` (NaN, out of range) counts as 0.
+* The 1 s and 30 s bounds are the defaults of ``RelayConnection``'s
+  ``reconnect_min_delay`` / ``reconnect_max_delay`` (tests shorten them).
 
 This module only does arithmetic and remembers the scheduled time.  The
 session emits :class:`~relay_proto.ReconnectScheduled`, and the caller opens
@@ -28,8 +30,8 @@ __all__ = ["BACKOFF_MAX", "BACKOFF_MIN", "JITTER_FRACTION", "Backoff"]
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 30.0
 JITTER_FRACTION: Final = 0.1
-# 2**5 already exceeds the cap; stop doubling long before floats could overflow.
-_MAX_DOUBLINGS: Final = 16
+# Stop doubling long before 2.0**n could overflow (any cap is reached well before).
+_MAX_DOUBLINGS: Final = 512
 
 
 class Backoff:
@@ -37,36 +39,43 @@ class Backoff:
 
     Args:
         jitter: Returns a float in ``[0, 1)`` (injected; the core has no randomness).
+        min_delay: The first delay (validated by the caller: ``0 < min <= max``).
+        max_delay: The cap.
 
     Attributes:
         at: When the scheduled reconnect is due, or None when none is scheduled.
         armed: True until :meth:`fire` saw the time pass (keeps ``get_timer`` honest).
     """
 
-    __slots__ = ("_attempt", "_jitter", "armed", "at")
+    __slots__ = ("_attempt", "_jitter", "armed", "at", "max_delay", "min_delay")
 
-    def __init__(self, jitter: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        jitter: Callable[[], float],
+        min_delay: float = BACKOFF_MIN,
+        max_delay: float = BACKOFF_MAX,
+    ) -> None:
         self._jitter = jitter
+        self.min_delay = min_delay
+        self.max_delay = max_delay
         self._attempt = 0
         self.at: float | None = None
         self.armed = False
 
     def reset(self) -> None:
-        """A WebSocket opened: the next loss starts again at 1 s."""
+        """A WebSocket opened: the next loss starts again at ``min_delay``."""
         self._attempt = 0
 
     def schedule(self, now: float) -> tuple[float, int]:
         """Schedule the next attempt; returns ``(delay, attempt number)``, 1-based."""
         attempt = self._attempt
-        if attempt < _MAX_DOUBLINGS:
-            base = min(BACKOFF_MIN * 2.0**attempt, BACKOFF_MAX)
-        else:
-            base = BACKOFF_MAX
+        cap = self.max_delay
+        base = min(self.min_delay * 2.0 ** min(attempt, _MAX_DOUBLINGS), cap)
         jitter = self._jitter()
         # "not (0 <= j < 1)" is also true for NaN, so a broken source adds nothing.
         if not (isinstance(jitter, (int, float)) and 0.0 <= jitter < 1.0):
             jitter = 0.0
-        delay = min(base + base * JITTER_FRACTION * jitter, BACKOFF_MAX)
+        delay = min(base + base * JITTER_FRACTION * jitter, cap)
         self._attempt = attempt + 1
         self.at = now + delay
         self.armed = True

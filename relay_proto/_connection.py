@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ._backoff import BACKOFF_MAX, BACKOFF_MIN
+from ._credentials import SessionIdentity
 from ._errors import LocalProtocolError
 from ._events import Event
 from ._routing import CallInfo
@@ -83,6 +85,10 @@ class RelayConnection:
         max_active_calls: Cap on the call registry (1000); inbound calls past
             it are ACKed and dropped with :class:`~relay_proto.CallDropped`.
         agent: The ``agent`` string sent in ``signalwire.connect``.
+        reconnect_min_delay: The first reconnect delay in seconds (1); it
+            doubles per failed attempt.
+        reconnect_max_delay: The longest reconnect delay in seconds (30).
+            Tests shorten both; ``0 < reconnect_min_delay <= reconnect_max_delay``.
 
     Raises:
         LocalProtocolError: An argument is out of range.
@@ -102,14 +108,26 @@ class RelayConnection:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_active_calls: int = 1000,
         agent: str = DEFAULT_AGENT,
+        reconnect_min_delay: float = BACKOFF_MIN,
+        reconnect_max_delay: float = BACKOFF_MAX,
     ) -> None:
         if not isinstance(host, str) or not host or any(c in host for c in "@/?\r\n \t"):
             raise LocalProtocolError(f"invalid host {host!r}")
         if not isinstance(target, str) or not target.startswith("/"):
             raise LocalProtocolError(f"invalid request target {target!r}")
-        for name, value in (("request_timeout", request_timeout), ("ping_interval", ping_interval)):
+        for name, value in (
+            ("request_timeout", request_timeout),
+            ("ping_interval", ping_interval),
+            ("reconnect_min_delay", reconnect_min_delay),
+            ("reconnect_max_delay", reconnect_max_delay),
+        ):
             if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
                 raise LocalProtocolError(f"{name} must be a positive number, got {value!r}")
+        if reconnect_min_delay > reconnect_max_delay:
+            raise LocalProtocolError(
+                f"reconnect_min_delay ({reconnect_min_delay!r}) is larger than "
+                f"reconnect_max_delay ({reconnect_max_delay!r})"
+            )
         for name, count in (
             ("max_queue", max_queue),
             ("max_message_size", max_message_size),
@@ -137,6 +155,8 @@ class RelayConnection:
             max_queue=max_queue,
             max_active_calls=max_active_calls,
             agent=agent,
+            reconnect_min_delay=float(reconnect_min_delay),
+            reconnect_max_delay=float(reconnect_max_delay),
         )
         self._calls_view = MappingProxyType(self._session.router.calls)
 
@@ -203,12 +223,14 @@ class RelayConnection:
         Next: open a socket and call :meth:`connection_made`.
         """
         self._session.open_session(
-            project=project,
-            token=token,
-            jwt_token=jwt_token,
-            contexts=contexts,
-            protocol=protocol,
-            authorization_state=authorization_state,
+            SessionIdentity(
+                project=project,
+                token=token,
+                jwt_token=jwt_token,
+                contexts=contexts,
+                protocol=protocol,
+                authorization_state=authorization_state,
+            )
         )
 
     def connection_made(self, now: float) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "FallbackDict",
     "FaxStateChanged",
     "HoldStateChanged",
+    "MessageCompleted",
     "MessageReceived",
     "MessageStateChanged",
     "PayStateChanged",
@@ -317,6 +318,27 @@ class DialCompleted(Event):
     tag: str
     call_id: str
     event: DialStateChanged | None
+    reason: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageCompleted(Event):
+    """A message this connection sent (``messaging.send``) reached a terminal state.
+
+    Only a terminal ``messaging.state`` completes a message: messages outlive
+    reconnects (their states keep coming on the resumed session), so there is
+    no "connection lost" completion.  The terminal :class:`MessageStateChanged`
+    itself is emitted just before this event.
+
+    Attributes:
+        message_id: The id from the ``messaging.send`` result.
+        event: The terminal ``messaging.state`` event.
+        reason: The terminal state: ``"delivered"``, ``"undelivered"`` or ``"failed"``.
+    """
+
+    message_id: str
+    event: MessageStateChanged
     reason: str
 
 

@@ -22,8 +22,19 @@ Routing rules (protocol reference §3.3 and §3.8, the official client's order):
    does the same, e.g. for the far leg of ``calling.connect``).  After
    ``call_state == "ended"`` the call leaves the registry and its pending
    actions complete with ``reason="call_ended"``.
-5. ``calling.conference``, ``calling.error``, ``messaging.*`` and unknown
-   event types are passed through untouched.
+5. ``messaging.state`` is routed by ``message_id`` (protocol reference §7,
+   §8(d)).  ``send_request("messaging.send", ...)`` is tracked; its result's
+   ``message_id`` registers the message, and the terminal state (delivered,
+   undelivered, failed) emits :class:`~relay_proto.MessageCompleted` after the
+   state event.  States can race the send result, so while a
+   ``messaging.send`` is unanswered, states for unknown ids are held (at most
+   :data:`MAX_EARLY_MESSAGES` ids, the oldest released first) and released
+   right after the ``ResponseReceived`` that names their id.  States for ids
+   this connection never sent (another client on the same context) still
+   pass through as plain events.  Messages survive reconnects: only a terminal
+   state completes one.
+6. ``calling.conference``, ``calling.error``, ``messaging.receive`` and
+   unknown event types are passed through untouched.
 
 Action terminal signals (§5.3, §6 and the deliberate choices of §9) are in
 :data:`_TERMINAL`; each action completes exactly once.
@@ -47,6 +58,8 @@ from ._events import (
     DialStateChanged,
     Event,
     FaxStateChanged,
+    MessageCompleted,
+    MessageStateChanged,
     PayStateChanged,
     PlayStateChanged,
     QueueStateChanged,
@@ -58,7 +71,14 @@ from ._events import (
     TranscribeStateChanged,
 )
 
-__all__ = ["ACTION_KINDS", "CallInfo", "Router", "is_call_scoped"]
+__all__ = [
+    "ACTION_KINDS",
+    "MAX_EARLY_MESSAGES",
+    "MESSAGE_TERMINAL_STATES",
+    "CallInfo",
+    "Router",
+    "is_call_scoped",
+]
 
 logger = logging.getLogger("relaykit.core.routing")
 
@@ -149,6 +169,14 @@ _TERMINAL: Final[Mapping[str, tuple[type[RelayEvent], Callable[[RelayEvent], boo
 
 _NOT_CALL_SCOPED: Final = frozenset({"calling.dial", "calling.begin"})
 
+#: ``message_state`` values that end a message (protocol reference §7.2).
+MESSAGE_TERMINAL_STATES: Final = frozenset({"delivered", "undelivered", "failed"})
+#: Most message ids whose early ``messaging.state`` events are held while a
+#: ``messaging.send`` is unanswered (§8(d)); past it the oldest id is released.
+MAX_EARLY_MESSAGES: Final = 256
+# Most early states held for one id (a message has about five states in all).
+_MAX_EARLY_STATES: Final = 16
+
 
 def is_call_scoped(method: str) -> bool:
     """True for methods that act on an existing call (404/410 then mean "call gone")."""
@@ -222,6 +250,12 @@ class Router:
         self._dial_requests: dict[str, str] = {}
         # Pending dials: tag -> the request id that started it.
         self._dials: dict[str, str] = {}
+        # Unanswered messaging.send requests, the message ids they returned
+        # (until a terminal state), and states that arrived before their id
+        # was known: message_id -> states, oldest id first.
+        self._message_sends: set[str] = set()
+        self._messages: set[str] = set()
+        self._early_states: dict[str, list[MessageStateChanged]] = {}
 
     # -- requests -----------------------------------------------------------
 
@@ -242,23 +276,34 @@ class Router:
             if tag:
                 self._dials[tag] = request_id
                 self._dial_requests[request_id] = tag
+        elif method == "messaging.send":
+            self._message_sends.add(request_id)
 
-    def request_done(self, request_id: str) -> None:
-        """The request succeeded: its action/dial now waits for events."""
+    def request_done(self, request_id: str, result: Mapping[str, Any]) -> None:
+        """The request succeeded (its ``ResponseReceived`` was just emitted).
+
+        An action or dial now waits for its events.  A ``messaging.send``
+        registers the ``message_id`` of *result* and releases the states that
+        arrived for it early.
+        """
         if self._starts:
             self._starts.pop(request_id, None)
         if self._dial_requests:
             self._dial_requests.pop(request_id, None)
+        if self._message_sends and request_id in self._message_sends:
+            message_id = result.get("message_id")
+            if isinstance(message_id, str) and message_id:
+                self._messages.add(message_id)
+                for event in self._early_states.pop(message_id, ()):
+                    self._on_message_state(event)
+            self._message_send_ended(request_id)
 
     def request_failed(self, request_id: str, call_gone: bool) -> None:
         """The server rejected the request: fail the action or dial it started."""
         action = self._starts.pop(request_id, None)
         if action is not None and action.control_id in self._actions:
             self._complete(action, None, "call_gone" if call_gone else "failed")
-        tag = self._dial_requests.pop(request_id, None)
-        if tag is not None and self._dials.get(tag) == request_id:
-            del self._dials[tag]
-            self._emit(DialCompleted(tag=tag, call_id="", event=None, reason="request_failed"))
+        self._request_ended(request_id)
 
     def request_abandoned(self, request_id: str) -> None:
         """The request timed out or was cancelled.
@@ -268,10 +313,27 @@ class Router:
         or the end of its call.  A dial that never got an answer fails.
         """
         self._starts.pop(request_id, None)
+        self._request_ended(request_id)
+
+    def _request_ended(self, request_id: str) -> None:
+        """A request ended without a result: fail its dial, forget its message send."""
         tag = self._dial_requests.pop(request_id, None)
         if tag is not None and self._dials.get(tag) == request_id:
             del self._dials[tag]
             self._emit(DialCompleted(tag=tag, call_id="", event=None, reason="request_failed"))
+        if self._message_sends:
+            self._message_send_ended(request_id)
+
+    def _message_send_ended(self, request_id: str) -> None:
+        """One messaging.send was answered; with none left, release the held states."""
+        self._message_sends.discard(request_id)
+        if not self._message_sends and self._early_states:
+            # Nobody can claim them now: they belong to other clients (or to a
+            # send that failed or timed out) and pass through as plain events.
+            held, self._early_states = self._early_states, {}
+            for events in held.values():
+                for event in events:
+                    self._emit(event)
 
     def connection_lost(self, queued: Collection[str]) -> None:
         """Fail every pending dial that was sent (queued dials go out after reconnect)."""
@@ -288,8 +350,11 @@ class Router:
         """Emit *event* (or drop it) and everything it implies, in that order."""
         event_type = event.event_type
         if not event_type.startswith("calling.call."):
-            # Conference, calling.error, messaging, authorization, unknown types.
-            self._emit(event)
+            if type(event) is MessageStateChanged:
+                self._on_message_state(event)
+            else:
+                # Conference, calling.error, messaging.receive, authorization, unknown.
+                self._emit(event)
             return
         params = event.params
         call_id = params.get("call_id")
@@ -376,6 +441,39 @@ class Router:
             del self._dials[tag]
             self._dial_requests.pop(request_id, None)
             self._emit(DialCompleted(tag=tag, call_id="", event=event, reason="failed"))
+
+    def _on_message_state(self, event: MessageStateChanged) -> None:
+        message_id = event.message_id
+        if message_id in self._messages:
+            self._emit(event)
+            state = event.message_state
+            if state in MESSAGE_TERMINAL_STATES:
+                self._messages.discard(message_id)
+                self._emit(MessageCompleted(message_id=message_id, event=event, reason=state))
+        elif self._message_sends and message_id:
+            # Maybe ours, racing the messaging.send result (§8(d)): hold it.
+            self._hold_early_state(message_id, event)
+        else:
+            self._emit(event)
+
+    def _hold_early_state(self, message_id: str, event: MessageStateChanged) -> None:
+        early = self._early_states
+        held = early.get(message_id)
+        if held is None:
+            if len(early) >= MAX_EARLY_MESSAGES:
+                oldest = next(iter(early))
+                logger.debug("early messaging.state buffer full: releasing %r", oldest)
+                for old in early.pop(oldest):
+                    self._emit(old)
+            early[message_id] = [event]
+        elif len(held) < _MAX_EARLY_STATES:
+            held.append(event)
+        else:
+            logger.debug("too many early messaging.state events for %r: releasing", message_id)
+            del early[message_id]
+            for old in held:
+                self._emit(old)
+            self._emit(event)
 
     def _check_action(self, event: RelayEvent) -> None:
         control_id = event.params.get("control_id")

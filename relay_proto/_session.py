@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from ._backoff import BACKOFF_MAX, Backoff
+from ._backoff import BACKOFF_MAX, BACKOFF_MIN, Backoff
 from ._credentials import SessionIdentity, check_contexts
 from ._errors import LocalProtocolError, QueueFullError
 from ._events import (
@@ -79,6 +79,9 @@ CLOSE_TIMEOUT: Final = 5.0
 #: Backoff bounds (seconds) and the consecutive-failure limits of §3.8.
 MAX_PING_FAILURES: Final = 3
 MAX_AUTH_REJECTIONS: Final = 3
+#: How many ids of requests cancelled by a user close are remembered, so that
+#: their late responses are dropped quietly instead of as protocol errors.
+MAX_CANCELLED_IDS: Final = 1024
 
 # Pre-encoded pieces of the reply every server request gets (the ACK of an event,
 # the answer to a ping or disconnect): '{"jsonrpc":"2.0","id":<id>,"result":{}}'.
@@ -110,7 +113,8 @@ class Session:
         events: The queue the session (and its router) append events to.
         make_id: Returns a fresh request id (a string unique among pending requests).
         jitter: Returns a float in [0, 1); see the module docstring for its use.
-        request_timeout, ping_interval, max_queue, max_active_calls, agent:
+        request_timeout, ping_interval, max_queue, max_active_calls, agent,
+        reconnect_min_delay, reconnect_max_delay:
             As for :class:`~relay_proto.RelayConnection`.
 
     :class:`~relay_proto.RelayConnection` owns one of these and drives it; the
@@ -130,6 +134,8 @@ class Session:
         max_queue: int,
         max_active_calls: int,
         agent: str,
+        reconnect_min_delay: float = BACKOFF_MIN,
+        reconnect_max_delay: float = BACKOFF_MAX,
     ) -> None:
         self._send_text = send_text
         self._start_close = start_close
@@ -156,10 +162,12 @@ class Session:
         self._next_ping_at: float | None = None
         self._ping_failures = 0
         # Reconnect backoff and the authentication-rejection bound.
-        self._backoff = Backoff(jitter)
+        self._backoff = Backoff(jitter, reconnect_min_delay, reconnect_max_delay)
         self._ever_authenticated = False
         self._auth_rejections = 0
         self._close_deadline: float | None = None
+        # Ids of sent requests that close() cancelled (insertion-ordered, bounded).
+        self._cancelled: dict[str, None] = {}
 
     # ------------------------------------------------------------------ views
 
@@ -175,16 +183,7 @@ class Session:
 
     # --------------------------------------------------------------- commands
 
-    def open_session(
-        self,
-        *,
-        project: str | None,
-        token: str | None,
-        jwt_token: str | None,
-        contexts: Iterable[str],
-        protocol: str | None,
-        authorization_state: str | None,
-    ) -> None:
+    def open_session(self, credentials: SessionIdentity) -> None:
         """Store credentials, contexts and optional resume state (once, before connecting)."""
         if self.credentials is not None:
             raise LocalProtocolError("open_session() may only be called once")
@@ -193,14 +192,7 @@ class Session:
                 f"open_session() must come before connection_made() "
                 f"(state is {self._machine.state.value})"
             )
-        self.credentials = SessionIdentity(
-            project=project,
-            token=token,
-            jwt_token=jwt_token,
-            contexts=contexts,
-            protocol=protocol,
-            authorization_state=authorization_state,
-        )
+        self.credentials = credentials
 
     def connection_made(self, now: float) -> None:
         """A socket to the server is open: start the WebSocket/RELAY handshake."""
@@ -535,6 +527,11 @@ class Session:
         """A response: give the matching request its outcome (or report an unknown id)."""
         req = self._table.take_answered(request_id)
         if req is None:
+            if request_id in self._cancelled:
+                # The server answers what close() already cancelled: expected.
+                del self._cancelled[request_id]
+                logger.debug("dropping late response to cancelled request %r", request_id)
+                return
             # Unknown, already answered, timed out, or from an earlier socket.
             self.protocol_problem(f"response to unknown request id {request_id!r}")
             return
@@ -548,7 +545,7 @@ class Session:
             code = result_code(result)
             if is_success_code(code):
                 self._emit(ResponseReceived(request_id=req.id, method=req.method, result=result))
-                self.router.request_done(req.id)
+                self.router.request_done(req.id, result)
                 return
             message = result.get("message")
             self._fail(req, -1 if code is None else code, message, result)
@@ -656,7 +653,13 @@ class Session:
 
     def _cancel_all(self, reason: str) -> None:
         """Give every pending request its final outcome (user close, fatal auth)."""
+        cancelled = self._cancelled
         for req in self._table.take_all():
+            if req.sent:
+                # Its response may still arrive during the close handshake.
+                cancelled[req.id] = None
+                if len(cancelled) > MAX_CANCELLED_IDS:
+                    del cancelled[next(iter(cancelled))]
             if req.kind == USER:
                 self._emit(RequestCancelled(request_id=req.id, method=req.method, reason=reason))
                 self.router.request_abandoned(req.id)

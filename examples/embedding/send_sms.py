@@ -32,6 +32,7 @@ from relay_proto import (
     ConnectionClosed,
     ConnectionDead,
     Event,
+    MessageCompleted,
     MessageStateChanged,
     ReconnectScheduled,
     RelayConnection,
@@ -46,7 +47,7 @@ FINAL_STATES = {"delivered": 0, "undelivered": 1, "failed": 1}
 
 
 class SmsJob:
-    """Connect, send, wait for a final ``messaging.state``, close."""
+    """Connect, send, wait for the core's ``MessageCompleted``, close."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         url = urlsplit(args.url)
@@ -70,7 +71,6 @@ class SmsJob:
         self.reconnect_at: float | None = time.monotonic()
         self.send_id: str | None = None  # request id of messaging.send
         self.message_id: str | None = None
-        self.states: dict[str, str] = {}  # message_id -> last state (events may race the result)
         self.exit_code: int | None = None  # set: we are done (after closing)
         self.closed = False
 
@@ -162,9 +162,10 @@ class SmsJob:
             }
             self.send_id = self.conn.send_request("messaging.send", params, now)
         elif isinstance(event, ResponseReceived) and event.request_id == self.send_id:
+            # The core tracks the message from here; states that raced this
+            # result come right after it.
             self.message_id = str(event.result.get("message_id", ""))
             print(f"accepted: message {self.message_id}")
-            self.check_state()
         elif isinstance(event, RequestFailed) and event.request_id == self.send_id:
             print(f"rejected: {event.code} {event.message}")
             self.finish(1)
@@ -177,11 +178,15 @@ class SmsJob:
             # sent, so don't resend blindly (a cron job would double-text).
             print(f"no answer to messaging.send ({type(event).__name__})")
             self.finish(2)
-        elif isinstance(event, MessageStateChanged):
-            self.states[event.message_id] = event.message_state
+        elif isinstance(event, MessageStateChanged) and event.message_id == self.message_id:
             why = f" ({event.reason})" if event.reason else ""
             print(f"message {event.message_id}: {event.message_state}{why}")
-            self.check_state()
+        elif (
+            isinstance(event, MessageCompleted)
+            and event.message_id == self.message_id
+            and self.exit_code is None
+        ):
+            self.finish(FINAL_STATES[event.reason])
         elif isinstance(event, ConnectionDead):
             self.drop_socket(event.reason)
         elif isinstance(event, ReconnectScheduled):
@@ -195,11 +200,6 @@ class SmsJob:
                 self.sock.close()
                 self.sock = None
             self.closed = True
-
-    def check_state(self) -> None:
-        state = self.states.get(self.message_id or "")
-        if state in FINAL_STATES and self.exit_code is None:
-            self.finish(FINAL_STATES[state])
 
     def finish(self, code: int) -> None:
         """Remember the outcome and close politely; ConnectionClosed ends run()."""

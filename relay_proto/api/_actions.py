@@ -75,7 +75,8 @@ class Action:
 
     #: The RELAY event type this action's events carry.
     _event_type: ClassVar[str] = ""
-    #: ``calling.<prefix>.stop`` etc.
+    #: ``calling.<prefix>.stop`` etc.; by default the event type's last part
+    #: (``calling.call.tap`` -> ``tap``).
     _command_prefix: ClassVar[str] = ""
 
     def __init__(
@@ -175,7 +176,7 @@ class Action:
         return cls(event_type=self._event_type, params=params)
 
     def _prefix(self) -> str:
-        return self._command_prefix
+        return self._command_prefix or self._event_type.rpartition(".")[2]
 
     async def _command(self, suffix: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"control_id": self.control_id}
@@ -211,7 +212,6 @@ class PlayAction(_Pausable):
     """Handle on ``calling.play``: stop, pause, resume, volume; ends on ``finished``/``error``."""
 
     _event_type = EVENT_CALL_PLAY
-    _command_prefix = "play"
 
     async def volume(self, volume: float) -> dict[str, Any]:
         """Change the playback volume, in dB (-40.0 .. 40.0)."""
@@ -226,7 +226,6 @@ class RecordAction(_Pausable):
     """
 
     _event_type = EVENT_CALL_RECORD
-    _command_prefix = "record"
 
     @property
     def url(self) -> str:
@@ -249,7 +248,6 @@ class DetectAction(_Stoppable):
     """
 
     _event_type = EVENT_CALL_DETECT
-    _command_prefix = "detect"
 
     def _on_event(self, event: RelayEvent) -> None:
         detected = getattr(event, "result", "")
@@ -336,32 +334,27 @@ class TapAction(_Stoppable):
     """Handle on ``calling.tap``; ends on ``finished``."""
 
     _event_type = EVENT_CALL_TAP
-    _command_prefix = "tap"
 
 
 class StreamAction(_Stoppable):
     """Handle on ``calling.stream``; ends on ``finished``."""
 
     _event_type = EVENT_CALL_STREAM
-    _command_prefix = "stream"
 
 
 class PayAction(_Stoppable):
     """Handle on ``calling.pay``; ends on ``finished``/``error`` (unconfirmed on real servers)."""
 
     _event_type = EVENT_CALL_PAY
-    _command_prefix = "pay"
 
 
 class TranscribeAction(_Stoppable):
     """Handle on ``calling.transcribe``; ends on ``finished``."""
 
     _event_type = EVENT_CALL_TRANSCRIBE
-    _command_prefix = "transcribe"
 
 
 class AIAction(_Stoppable):
     """Handle on ``calling.ai``; ends on ``finished``/``error`` or when the call ends."""
 
     _event_type = EVENT_CALL_AI
-    _command_prefix = "ai"

@@ -74,6 +74,9 @@ class RelayClient(ClientDispatch):
             Ctrl+C / SIGTERM (30).
         slow_listener_threshold: Synchronous ``call.on`` listeners slower than
             this many seconds are logged (0.1).
+        reconnect_min_delay: First reconnect delay in seconds (1); doubles per
+            failed attempt.  For tests, like the timeouts above.
+        reconnect_max_delay: Longest reconnect delay in seconds (30).
 
     Raises:
         ValueError: Missing credentials (naming the environment variable),
@@ -99,6 +102,8 @@ class RelayClient(ClientDispatch):
         connect_timeout: float = 10.0,
         shutdown_grace: float = 30.0,
         slow_listener_threshold: float = 0.1,
+        reconnect_min_delay: float = 1.0,
+        reconnect_max_delay: float = 30.0,
     ) -> None:
         if getattr(type(self), "_runtime", None) is None:
             raise TypeError(
@@ -109,9 +114,13 @@ class RelayClient(ClientDispatch):
             ("request_timeout", request_timeout),
             ("ping_interval", ping_interval),
             ("connect_timeout", connect_timeout),
+            ("reconnect_min_delay", reconnect_min_delay),
+            ("reconnect_max_delay", reconnect_max_delay),
         ):
             if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if reconnect_min_delay > reconnect_max_delay:
+            raise ValueError("reconnect_min_delay must not exceed reconnect_max_delay")
         self._config: ClientConfig = resolve_config(
             project=project,
             token=token,
@@ -125,6 +134,7 @@ class RelayClient(ClientDispatch):
         self._transport = transport
         self._request_timeout = float(request_timeout)
         self._ping_interval = float(ping_interval)
+        self._reconnect_delays = (float(reconnect_min_delay), float(reconnect_max_delay))
         self._connect_timeout = float(connect_timeout)
         self.shutdown_grace = float(shutdown_grace)
         self.slow_listener_threshold = float(slow_listener_threshold)
@@ -240,6 +250,8 @@ class RelayClient(ClientDispatch):
             websocket=not transport.frames_websocket,
             request_timeout=self._request_timeout,
             ping_interval=self._ping_interval,
+            reconnect_min_delay=self._reconnect_delays[0],
+            reconnect_max_delay=self._reconnect_delays[1],
             max_active_calls=cfg.max_active_calls,
         )
         conn.open_session(
@@ -429,17 +441,25 @@ class RelayClient(ClientDispatch):
     async def _request(
         self, method: str, params: dict[str, Any], timeout: float | None = None
     ) -> dict[str, Any]:
+        request_id, driver = self._send_request(method, params, timeout)
+        return await self._await_outcome(request_id, driver)
+
+    def _send_request(
+        self, method: str, params: dict[str, Any], timeout: float | None = None
+    ) -> tuple[str, Driver]:
+        """Hand one request to the core; returns its id and the driver to await it on."""
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
             raise ConnectionLostError(
                 -1, "the client is not connected (use connect() or async with)"
             )
-        rt = self._runtime
         try:
-            request_id = conn.send_request(method, params, rt.current_time(), timeout=timeout)
+            request_id = conn.send_request(
+                method, params, self._runtime.current_time(), timeout=timeout
+            )
         except LocalProtocolError as exc:
             raise ConnectionLostError(-1, exc.msg) from None
-        return await self._await_outcome(request_id, driver)
+        return request_id, driver
 
     async def _await_outcome(self, request_id: str, driver: Driver) -> dict[str, Any]:
         pending = PendingRequest(self._runtime.create_event())
@@ -463,31 +483,28 @@ class RelayClient(ClientDispatch):
 
     async def receive(self, contexts: list[str]) -> None:
         """Also receive inbound calls/messages on *contexts* (``signalwire.receive``)."""
-        if not contexts:
-            return
-        conn, driver = self._conn, self._driver
-        if conn is None or driver is None:
-            raise ConnectionLostError(-1, "the client is not connected")
-        try:
-            request_id = conn.subscribe(contexts, self._runtime.current_time())
-        except LocalProtocolError as exc:
-            raise ValueError(exc.msg) from None
-        await self._await_outcome(request_id, driver)
-        self._contexts = conn.contexts
+        await self._change_contexts(contexts, receive=True)
 
     async def unreceive(self, contexts: list[str]) -> None:
         """Stop receiving on *contexts* (``signalwire.unreceive``)."""
+        await self._change_contexts(contexts, receive=False)
+
+    async def _change_contexts(self, contexts: list[str], *, receive: bool) -> None:
         if not contexts:
             return
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
             raise ConnectionLostError(-1, "the client is not connected")
+        change = conn.subscribe if receive else conn.unsubscribe
         try:
-            request_id = conn.unsubscribe(contexts, self._runtime.current_time())
+            request_id = change(contexts, self._runtime.current_time())
         except LocalProtocolError as exc:
             raise ValueError(exc.msg) from None
-        self._contexts = conn.contexts
+        if not receive:
+            # Forgotten at once; new contexts count only once the server accepted them.
+            self._contexts = conn.contexts
         await self._await_outcome(request_id, driver)
+        self._contexts = conn.contexts
 
     async def dial(
         self,
@@ -579,10 +596,7 @@ class RelayClient(ClientDispatch):
             params["tags"] = list(tags)
         if region:
             params["region"] = region
-        result = await self._request("messaging.send", params)
-        message_id = result.get("message_id")
         message = Message(
-            message_id=message_id if isinstance(message_id, str) else "",
             context=msg_context,
             direction="outbound",
             from_number=from_number,
@@ -594,8 +608,12 @@ class RelayClient(ClientDispatch):
             client=self,
             on_completed=on_completed,
         )
-        if message.message_id:
-            self._messages[message.message_id] = message
-            for event in self._early_message_events.pop(message.message_id, ()):
-                self._on_message_state(event)
+        request_id, driver = self._send_request("messaging.send", params)
+        # Dispatch binds the message_id when the result arrives (the core
+        # releases early states right after it): see ClientDispatch._on_outcome.
+        self._message_sends[request_id] = message
+        try:
+            await self._await_outcome(request_id, driver)
+        finally:
+            self._message_sends.pop(request_id, None)
         return message

@@ -3,9 +3,10 @@
 Everything here runs synchronously on the connection driver's tasks, once per
 event the core emits: request outcomes wake the awaiting request, call events
 go to their :class:`Call`, ``ActionCompleted`` completes the action,
-``DialCompleted`` resolves ``dial()``, inbound calls and messages start their
-handler task.  No task is created per event; user callbacks that return
-coroutines, and handlers, run as tasks in the client's task group.
+``DialCompleted`` resolves ``dial()``, ``MessageCompleted`` resolves a sent
+:class:`Message`, inbound calls and messages start their handler task.  No
+task is created per event; user callbacks that return coroutines, and
+handlers, run as tasks in the client's task group.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .._events import (
     ConnectionClosed,
     DialCompleted,
     Event,
+    MessageCompleted,
     MessageReceived,
     MessageStateChanged,
     RelayEvent,
@@ -45,10 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["ClientDispatch", "PendingDial", "PendingRequest"]
 
 logger = logging.getLogger("relaykit.client")
-
-# How many messaging.state events for not-yet-known message ids are kept
-# (they can race the messaging.send result, protocol reference §8d).
-_EARLY_MESSAGE_EVENTS = 256
 
 
 class PendingRequest:
@@ -82,7 +80,7 @@ class ClientDispatch:
     _calls: dict[str, Call]
     _actions: dict[str, Action]
     _messages: dict[str, Message]
-    _early_message_events: dict[str, list[MessageStateChanged]]
+    _message_sends: dict[str, Message]
     _handlers_running: int
     _handlers_idle: AsyncEvent | None
     _draining: bool
@@ -98,8 +96,11 @@ class ClientDispatch:
         self._dials = {}
         self._calls = {}
         self._actions = {}
+        # Sent messages by message_id, and by the id of their unanswered
+        # messaging.send (the core releases early states right after the
+        # result, before the awaiting task runs: the Message must exist then).
         self._messages = {}
-        self._early_message_events = {}
+        self._message_sends = {}
         self._handlers_running = 0
         self._handlers_idle = None
         self._draining = False
@@ -114,6 +115,7 @@ class ClientDispatch:
             DialCompleted: self._on_dial_completed,
             MessageReceived: self._on_message_received,
             MessageStateChanged: self._on_message_state,
+            MessageCompleted: self._on_message_completed,
             CallDropped: self._on_call_dropped,
         }
 
@@ -146,6 +148,13 @@ class ClientDispatch:
             logger.info("server requested a disconnect (restart=%s)", event.restart)
 
     def _on_outcome(self, event: Any) -> None:
+        if self._message_sends:
+            message = self._message_sends.pop(event.request_id, None)
+            if message is not None and type(event) is ResponseReceived:
+                message_id = event.result.get("message_id")
+                if isinstance(message_id, str) and message_id:
+                    message.message_id = message_id
+                    self._messages[message_id] = message
         pending = self._pending.pop(event.request_id, None)
         if pending is not None:
             pending.outcome = event
@@ -227,16 +236,16 @@ class ClientDispatch:
         self._spawn_handler(handler, message, f"message handler for message {message.message_id}")
 
     def _on_message_state(self, event: MessageStateChanged) -> None:
-        message_id = event.message_id
-        message = self._messages.get(message_id)
-        if message is None:
-            early = self._early_message_events
-            if len(early) < _EARLY_MESSAGE_EVENTS or message_id in early:
-                early.setdefault(message_id, []).append(event)
-            return
-        message._on_event(event)
-        if message.is_done:
-            self._messages.pop(message_id, None)
+        # The core releases a message's states in order, after its send result;
+        # states of messages sent by other clients are ignored.
+        message = self._messages.get(event.message_id)
+        if message is not None:
+            message._on_event(event)
+
+    def _on_message_completed(self, event: MessageCompleted) -> None:
+        message = self._messages.pop(event.message_id, None)
+        if message is not None:
+            message._complete(event.event)
 
     # ------------------------------------------------------------------
     # Tasks and callbacks

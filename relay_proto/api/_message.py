@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._events import MessageStateChanged, RelayEvent
-from ._constants import MESSAGE_TERMINAL_STATES
 
 if TYPE_CHECKING:
     from ._client import RelayClient
@@ -139,7 +138,7 @@ class Message:
         return self._result
 
     def _on_event(self, event: MessageStateChanged) -> None:
-        """Apply one ``messaging.state`` event (dispatch path)."""
+        """Apply one ``messaging.state`` event (dispatch path; the end is :meth:`_complete`)."""
         state = event.message_state
         if state:
             self.state = state
@@ -151,9 +150,14 @@ class Message:
         if client is not None:
             for handler in tuple(self._listeners):
                 client._call_listener(handler, event)
-        if state in MESSAGE_TERMINAL_STATES and self._result is None:
-            self._result = event
-            if self._done is not None:
-                self._done.set()
-            if self._on_completed is not None and client is not None:
-                client._invoke_callback(self._on_completed, event, f"on_completed of {self!r}")
+
+    def _complete(self, event: MessageStateChanged) -> None:
+        """The core's ``MessageCompleted``: *event* is the terminal state (once)."""
+        if self._result is not None:
+            return
+        self._result = event
+        if self._done is not None:
+            self._done.set()
+        client = self._client
+        if self._on_completed is not None and client is not None:
+            client._invoke_callback(self._on_completed, event, f"on_completed of {self!r}")

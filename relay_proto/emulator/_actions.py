@@ -35,6 +35,7 @@ class SimAction:
     remaining: float = 0.0  # real seconds left when paused (play/record)
     elapsed: float = 0.0  # real seconds accumulated (record)
     content: float = 0.0  # simulated seconds of captured audio (record)
+    opened: float = 0.0  # real time the action began (record: the no_input window)
     phase: str = ""  # play_and_collect: "play" then "collect"
     pending_input: tuple[float, dict[str, Any]] | None = None  # (delay, result) until timers start
 
@@ -61,6 +62,10 @@ class SimCall:
     conference: str | None = None
     passed: set[str] = field(default_factory=set)
     node_id: str = NODE_ID
+    # Real times of the last audio each way, for recordings' no_input: a prompt
+    # playing to the caller ("listen") and the caller's digits/speech ("speak").
+    prompt_at: float | None = None
+    caller_at: float | None = None
 
 
 def _summary(event_type: str, params: dict[str, Any]) -> str:
@@ -150,6 +155,7 @@ class ActionSimulation(FaultInjection):
         if isinstance(loop, int) and loop > 1:
             total *= loop
         action.state = "playing"
+        call.prompt_at = now
         self.call_event(
             call, now, "calling.call.play", {**self._ids(call, action), "state": "playing"}
         )
@@ -162,6 +168,7 @@ class ActionSimulation(FaultInjection):
         self, call: SimCall, action: SimAction, now: float, state: str = "finished"
     ) -> None:
         action.timer = None
+        call.prompt_at = now
         self.call_event(call, now, "calling.call.play", {**self._ids(call, action), "state": state})
         if action.kind == "play_and_collect" and state == "finished":
             action.phase = "collect"
@@ -288,6 +295,8 @@ class ActionSimulation(FaultInjection):
         self, call: SimCall, action: SimAction, now: float, result: dict[str, Any]
     ) -> None:
         action.timer = None
+        if result.get("type") in ("digit", "speech", "no_match"):
+            call.caller_at = now
         self.call_event(
             call,
             now,
@@ -316,6 +325,7 @@ class ActionSimulation(FaultInjection):
             action.content = max(1.0, 0.06 * len(call.steps.popleft().value))
         action.state = "recording"
         action.elapsed = 0.0
+        action.opened = now
         self.call_event(
             call,
             now,
@@ -344,6 +354,12 @@ class ActionSimulation(FaultInjection):
                 action.started = now
 
     def _record_no_input(self, call: SimCall, action: SimAction, now: float) -> None:
+        action.timer = None
+        if self._heard(call, action, now):
+            # There was audio in the recorded direction(s) (e.g. a whole-call
+            # "both" recording while prompts play): keep recording until
+            # calling.record.stop or the end of the call.
+            return
         self.call_event(
             call,
             now,
@@ -351,6 +367,23 @@ class ActionSimulation(FaultInjection):
             {**self._ids(call, action), "state": "no_input", "record": action.params["record"]},
         )
         self._done(call, action)
+
+    def _heard(self, call: SimCall, action: SimAction, now: float) -> bool:
+        """Was there audio in the recording's direction(s) since it began?
+
+        ``listen`` hears the prompts played to the caller, ``speak`` (the
+        default) hears the caller's digits and speech, ``both`` hears either.
+        """
+        direction = action.params["record"].get("audio", {}).get("direction", "speak")
+        opened = action.opened
+        if direction in ("listen", "both") and (
+            (call.prompt_at is not None and call.prompt_at >= opened)
+            or self._prompt_left(call, now) > 0
+        ):
+            return True
+        return direction in ("speak", "both") and (
+            call.caller_at is not None and call.caller_at >= opened
+        )
 
     def finish_record(self, call: SimCall, action: SimAction, now: float) -> None:
         """Finish a recording with url, duration and size (top-level and under ``record``)."""

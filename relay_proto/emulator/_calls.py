@@ -103,7 +103,17 @@ class EmulatorServer(CallLifecycle):
         answer_after: float = 1.0,
         script: Caller | None = None,
     ) -> None:
-        """How *number* (E.164 or SIP URI) behaves when dialed or connected to."""
+        """How *number* (E.164 or SIP URI) behaves when dialed or connected to.
+
+        Args:
+            number: The dialed number or SIP URI.
+            behavior: ``answer``, ``busy``, ``no-answer`` or ``decline``.
+            answer_after: Simulated seconds of ringing before *behavior* happens.
+            script: Drives the callee once it answers (default: a silent caller).
+
+        Raises:
+            ValueError: An unknown *behavior*.
+        """
         if behavior not in ("answer", "busy", "no-answer", "decline"):
             raise ValueError("behavior must be answer, busy, no-answer or decline")
         self.numbers[number] = NumberBehavior(
@@ -111,7 +121,11 @@ class EmulatorServer(CallLifecycle):
         )
 
     def fail_messages_to(self, number: str, state: str = "undelivered") -> None:
-        """Messages sent to *number* end in *state* (``undelivered`` or ``failed``)."""
+        """Messages sent to *number* end in *state*: ``undelivered`` (after ``sent``) or ``failed``.
+
+        Raises:
+            ValueError: Another *state*.
+        """
         if state not in ("undelivered", "failed"):
             raise ValueError("state must be undelivered or failed")
         self.failing_numbers[number] = state
@@ -172,18 +186,7 @@ class EmulatorServer(CallLifecycle):
             return fail("400", "calling.connect: call is not answered")
         tag = params.get("tag") or self.new_id("tag")
         first = params["devices"][0][0]
-        self.call_event(
-            call,
-            now,
-            "calling.call.connect",
-            {
-                "call_id": call.call_id,
-                "node_id": call.node_id,
-                "tag": tag,
-                "connect_state": "connecting",
-                "peer": {"tag": tag, "device": first},
-            },
-        )
+        self.connect_event(call, now, "connecting", tag=tag, peer={"tag": tag, "device": first})
         if first.get("type") == "call":
             other = self.calls.get(str(first.get("params", {}).get("call_id", "")))
             if other is None or other.state != "answered" or other.peer is not None:

@@ -513,22 +513,23 @@ class ServerCore:
             return True
         return project == self.project and token == self.token
 
+    def _contexts(
+        self, conn: Conn, now: float, method: str, req_id: str | int, value: Any, prefix: str
+    ) -> list[str] | None:
+        """*value* if it is an array of strings; else answer -32602 (*prefix* + why), None."""
+        if isinstance(value, list) and all(isinstance(c, str) for c in value):
+            return value
+        message = f"{prefix}contexts must be an array of strings"
+        self._respond_error(conn, now, method, req_id, -32602, message, _PARAMS_ERROR)
+        return None
+
     def _connect(self, conn: Conn, req_id: str | int, params: dict[str, Any], now: float) -> None:
         method = "signalwire.connect"
         if conn.session is not None:
             self._respond_error(conn, now, method, req_id, -32600, "Already connected")
             return
-        contexts = params.get("contexts", [])
-        if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
-            self._respond_error(
-                conn,
-                now,
-                method,
-                req_id,
-                -32602,
-                "contexts must be an array of strings",
-                _PARAMS_ERROR,
-            )
+        contexts = self._contexts(conn, now, method, req_id, params.get("contexts", []), "")
+        if contexts is None:
             return
         resumed = self._sessions.get(params.get("protocol") or "")
         state_ok = (
@@ -628,17 +629,8 @@ class ServerCore:
         params: dict[str, Any],
         now: float,
     ) -> None:
-        contexts = params.get("contexts")
-        if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
-            self._respond_error(
-                conn,
-                now,
-                method,
-                req_id,
-                -32602,
-                f"{method}: contexts must be an array of strings",
-                _PARAMS_ERROR,
-            )
+        contexts = self._contexts(conn, now, method, req_id, params.get("contexts"), f"{method}: ")
+        if contexts is None:
             return
         if method == "signalwire.receive":
             session.contexts.update(contexts)

@@ -243,41 +243,24 @@ class CallLifecycle(ActionSimulation):
         )
         return ok("Starting SIP REFER")
 
+    def _notify(
+        self, call: SimCall, now: float, event_type: str, message: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Emit one *event_type* event about *call* with *fields*; answer *message*."""
+        self.call_event(call, now, event_type, {**self._ids(call), **fields})
+        return ok(message)
+
     def _m_hold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        self.call_event(
-            call,
-            now,
-            "calling.call.hold",
-            {"call_id": call.call_id, "node_id": call.node_id, "state": "hold"},
-        )
-        return ok("Call on hold")
+        return self._notify(call, now, "calling.call.hold", "Call on hold", state="hold")
 
     def _m_unhold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        self.call_event(
-            call,
-            now,
-            "calling.call.hold",
-            {"call_id": call.call_id, "node_id": call.node_id, "state": "unhold"},
-        )
-        return ok("Call off hold")
+        return self._notify(call, now, "calling.call.hold", "Call off hold", state="unhold")
 
     def _m_denoise(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        self.call_event(
-            call,
-            now,
-            "calling.call.denoise",
-            {"call_id": call.call_id, "node_id": call.node_id, "denoised": True},
-        )
-        return ok("Denoiser on")
+        return self._notify(call, now, "calling.call.denoise", "Denoiser on", denoised=True)
 
     def _m_denoise_stop(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        self.call_event(
-            call,
-            now,
-            "calling.call.denoise",
-            {"call_id": call.call_id, "node_id": call.node_id, "denoised": False},
-        )
-        return ok("Denoiser off")
+        return self._notify(call, now, "calling.call.denoise", "Denoiser off", denoised=False)
 
     def _m_echo(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
         ids = {"call_id": call.call_id, "node_id": call.node_id}
@@ -295,24 +278,20 @@ class CallLifecycle(ActionSimulation):
             )
         return ok("Echoing")
 
-    def _m_ai_message(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+    def _ai_command(self, call: SimCall, message: str) -> dict[str, Any]:
+        """Answer an AI-session command: *message*, or 400 without a running ``calling.ai``."""
         if not any(a.kind == "ai" for a in call.actions.values()):
             return fail("400", "calling.ai_message: no active AI session on this call")
-        return ok("AI message sent")
+        return ok(message)
+
+    def _m_ai_message(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        return self._ai_command(call, "AI message sent")
 
     def _m_ai_hold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        return (
-            self._m_ai_message(call, params, now)
-            if not any(a.kind == "ai" for a in call.actions.values())
-            else ok("AI on hold")
-        )
+        return self._ai_command(call, "AI on hold")
 
     def _m_ai_unhold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        return (
-            self._m_ai_message(call, params, now)
-            if not any(a.kind == "ai" for a in call.actions.values())
-            else ok("AI resumed")
-        )
+        return self._ai_command(call, "AI resumed")
 
     # ------------------------------------------------------------------ conference, queue
     def _m_join_conference(
@@ -327,17 +306,8 @@ class CallLifecycle(ActionSimulation):
             self.call_event(call, now, "calling.conference", {**base, "status": "conference-start"})
         members.add(call.call_id)
         call.conference = name
-        self.call_event(
-            call,
-            now,
-            "calling.conference",
-            {
-                **base,
-                "call_id": call.call_id,
-                "node_id": call.node_id,
-                "status": "participant-join",
-            },
-        )
+        participant = {**base, **self._ids(call), "status": "participant-join"}
+        self.call_event(call, now, "calling.conference", participant)
         return ok("Joining conference", conference_id=conf_id, call_id=call.call_id)
 
     def _m_leave_conference(
@@ -357,17 +327,8 @@ class CallLifecycle(ActionSimulation):
         members.discard(call.call_id)
         call.conference = None
         base = {"conference_id": conf_id, "name": name}
-        self.call_event(
-            call,
-            now,
-            "calling.conference",
-            {
-                **base,
-                "call_id": call.call_id,
-                "node_id": call.node_id,
-                "status": "participant-leave",
-            },
-        )
+        participant = {**base, **self._ids(call), "status": "participant-leave"}
+        self.call_event(call, now, "calling.conference", participant)
         if not members:
             del self._conferences[name]
             self.call_event(call, now, "calling.conference", {**base, "status": "conference-end"})
@@ -549,50 +510,23 @@ class CallLifecycle(ActionSimulation):
             ref["tag"] = tag
         return ref
 
+    def connect_event(self, call: SimCall, now: float, connect_state: str, **fields: Any) -> None:
+        """Emit ``calling.call.connect`` on *call* with *connect_state* and *fields*."""
+        params = {**self._ids(call), **fields, "connect_state": connect_state}
+        self.call_event(call, now, "calling.call.connect", params)
+
     def _bridge(self, call: SimCall, other: SimCall, now: float, tag: str | None) -> None:
         call.peer, other.peer = other, call
         call.record.connected_to = other.record.to_number or other.call_id
         other.record.connected_to = call.record.from_number or call.call_id
-        self.call_event(
-            call,
-            now,
-            "calling.call.connect",
-            {
-                "call_id": call.call_id,
-                "node_id": call.node_id,
-                "tag": tag,
-                "connect_state": "connected",
-                "peer": self._peer_ref(other, tag),
-            },
-        )
+        self.connect_event(call, now, "connected", tag=tag, peer=self._peer_ref(other, tag))
 
     def _unbridge(self, call: SimCall, peer: SimCall, now: float) -> None:
         call.peer = None
         peer.peer = None
         for a, b in ((call, peer), (peer, call)):
             if a.state not in ("ended",):
-                self.call_event(
-                    a,
-                    now,
-                    "calling.call.connect",
-                    {
-                        "call_id": a.call_id,
-                        "node_id": a.node_id,
-                        "connect_state": "disconnected",
-                        "peer": self._peer_ref(b, b.tag),
-                    },
-                )
+                self.connect_event(a, now, "disconnected", peer=self._peer_ref(b, b.tag))
 
     def _connect_failed(self, call: SimCall, now: float, tag: str, reason: str) -> None:
-        self.call_event(
-            call,
-            now,
-            "calling.call.connect",
-            {
-                "call_id": call.call_id,
-                "node_id": call.node_id,
-                "tag": tag,
-                "connect_state": "failed",
-                "failed_reason": reason,
-            },
-        )
+        self.connect_event(call, now, "failed", tag=tag, failed_reason=reason)

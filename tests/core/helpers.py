@@ -77,6 +77,17 @@ def connect_result(protocol: str = "signalwire_abc_1", restored: bool = False) -
     return {"identity": f"{PROJECT}@relay", "protocol": protocol, "session_restored": restored}
 
 
+class Ids:
+    """Server event ids ``e-1``, ``e-2``, ... (each call returns the next)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"e-{self.n}"
+
+
 class FakeServer:
     """The server end of one WebSocket.
 

@@ -24,18 +24,9 @@ from relay_proto import (
 )
 from relay_proto._routing import Router
 
-from .helpers import Pair, event_frame, result_frame
+from .helpers import Ids, Pair, event_frame, result_frame
 
 pytestmark = pytest.mark.timeout(10)
-
-
-class Ids:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def __call__(self) -> str:
-        self.n += 1
-        return f"e-{self.n}"
 
 
 def ready(**kwargs: Any) -> tuple[Pair, Ids]:

@@ -16,6 +16,7 @@ from relay_proto import (
     ProtocolErrorReceived,
     QueueFullError,
     ReconnectScheduled,
+    RelayConnection,
     RequestCancelled,
     RequestFailed,
     RequestTimedOut,
@@ -371,6 +372,41 @@ def test_backoff_jitter_documented_and_capped() -> None:
         sched = pair.drop()
         assert 1.0 <= sched.delay <= 30.0
     assert sched.delay == 30.0
+
+
+def test_backoff_bounds_are_configurable() -> None:
+    pair = Pair(reconnect_min_delay=0.25, reconnect_max_delay=1.5)
+    pair.authenticate()
+    sched = pair.drop()
+    delays = [sched.delay]
+    for _ in range(4):
+        pair.now = sched.at
+        sched = pair.drop("refused")
+        delays.append(sched.delay)
+    assert delays == [0.25, 0.5, 1.0, 1.5, 1.5]
+    # A tiny minimum still reaches the cap (no doubling limit below it).
+    pair = Pair(reconnect_min_delay=1e-9, reconnect_max_delay=30.0)
+    pair.authenticate()
+    sched = pair.drop()
+    for _ in range(40):
+        pair.now = sched.at
+        sched = pair.drop("refused")
+    assert sched.delay == 30.0
+
+
+@pytest.mark.parametrize(
+    "delays",
+    [
+        {"reconnect_min_delay": 0},
+        {"reconnect_min_delay": -1.0},
+        {"reconnect_max_delay": float("nan")},
+        {"reconnect_max_delay": "30"},
+        {"reconnect_min_delay": 2.0, "reconnect_max_delay": 1.0},
+    ],
+)
+def test_backoff_bounds_are_validated(delays: dict[str, object]) -> None:
+    with pytest.raises(LocalProtocolError, match="reconnect_m"):
+        RelayConnection(**delays)  # type: ignore[arg-type]
 
 
 def test_bad_jitter_values_are_ignored() -> None:

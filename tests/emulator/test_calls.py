@@ -185,6 +185,45 @@ async def test_record_no_input_and_stop(emu: Emulator, client: MiniClient) -> No
     ]
 
 
+async def test_record_hears_prompts_and_the_caller_in_its_directions(
+    emu: Emulator, client: MiniClient
+) -> None:
+    _, ids = await answered(emu, client, Caller().silence())
+    # A 120 s prompt plays through the 2 s no_input windows (60x margin for a
+    # busy machine at this time scale): "both" and "listen" hear it, "speak"
+    # (the caller's side) hears only silence.
+    prompt = [{"type": "tts", "text": "x" * 2000}]
+    await client.result("calling.play", {**ids, "control_id": "p", "play": prompt})
+    for control_id in ("both", "listen", "speak"):
+        record = {"audio": {"initial_timeout": 2.0, "direction": control_id}}
+        await client.result("calling.record", {**ids, "control_id": control_id, "record": record})
+    await client.wait_event("calling.call.record", control_id="speak", state="no_input")
+    await client.wait_event("calling.call.play", control_id="p", state="finished")
+    for control_id in ("both", "listen"):
+        assert states(client, "calling.call.record", control_id=control_id) == ["recording"]
+        await client.result("calling.record.stop", {**ids, "control_id": control_id})
+        ev = await client.wait_event("calling.call.record", control_id=control_id, state="finished")
+        assert ev["url"].endswith(".mp3")
+        assert ev["duration"] >= 100.0
+        assert ev["size"] > 0
+
+
+async def test_record_speak_hears_the_caller_pressing_digits(
+    emu: Emulator, client: MiniClient
+) -> None:
+    _, ids = await answered(emu, client, Caller().press("1"))
+    record = {"audio": {"initial_timeout": 2.0}}  # direction "speak" by default
+    await client.result("calling.record", {**ids, "control_id": "r", "record": record})
+    await client.result(
+        "calling.collect", {**ids, "control_id": "c", "digits": {"max": 1}, "initial_timeout": 5}
+    )
+    await client.wait_event("calling.call.collect", control_id="c")
+    # The digit came within the window: the recording goes on until stopped.
+    await client.result("calling.record.stop", {**ids, "control_id": "r"})
+    await client.wait_event("calling.call.record", control_id="r", state="finished")
+    assert states(client, "calling.call.record", control_id="r") == ["recording", "finished"]
+
+
 @pytest.mark.parametrize(
     ("script", "dtype", "expected"),
     [

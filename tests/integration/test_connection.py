@@ -17,6 +17,9 @@ from .conftest import PROJECT, TOKEN, caller, emulator, make_client
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(40)]
 
 LONG = [{"type": "silence", "params": {"duration": 3600}}]
+#: Short reconnect backoff for tests where the delay itself is not under test
+#: (the offline-queue tests keep the 1 s default: they act while disconnected).
+FAST_RECONNECT = {"reconnect_min_delay": 0.02, "reconnect_max_delay": 0.1}
 
 
 def connects(emu: Emulator) -> list[dict[str, Any]]:
@@ -107,7 +110,7 @@ async def test_client_pings_and_survives(adapter: Any) -> None:
 @pytest.mark.parametrize("restart", [False, True], ids=["resume", "restart"])
 async def test_server_disconnect(adapter: Any, restart: bool) -> None:
     async with emulator() as emu:
-        client = make_client(adapter, emu)
+        client = make_client(adapter, emu, **FAST_RECONNECT)
         async with client:
             first = client.relay_protocol
             assert await emu.server_disconnect(restart=restart) == 1
@@ -125,7 +128,7 @@ async def test_server_disconnect(adapter: Any, restart: bool) -> None:
 
 async def test_half_open_connection_is_detected(adapter: Any) -> None:
     async with emulator() as emu:
-        client = make_client(adapter, emu, ping_interval=0.1, request_timeout=0.3)
+        client = make_client(adapter, emu, ping_interval=0.1, request_timeout=0.3, **FAST_RECONNECT)
         async with client:
             assert emu.go_half_open() == 1
             await emu.wait_for_journal("signalwire.connect", count=2, direction="in", timeout=10)
@@ -134,12 +137,27 @@ async def test_half_open_connection_is_detected(adapter: Any) -> None:
 async def test_auth_rejection_is_bounded(adapter: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     async with emulator() as emu:
-        client = make_client(adapter, emu, token="wrong-secret-token")
+        client = make_client(adapter, emu, token="wrong-secret-token", **FAST_RECONNECT)
         with anyio.fail_after(15), pytest.raises(adapter.AuthenticationFailed):
             await client.connect()
         assert len(connects(emu)) == 3
         assert not client.connected
     assert "wrong-secret-token" not in caplog.text  # credentials are never logged
+
+
+@pytest.mark.parametrize(
+    ("delays", "message"),
+    [
+        ({"reconnect_min_delay": 0}, "reconnect_min_delay must be a positive"),
+        ({"reconnect_max_delay": float("inf")}, "reconnect_max_delay must be a positive"),
+        ({"reconnect_min_delay": 5, "reconnect_max_delay": 1}, "must not exceed"),
+    ],
+)
+async def test_reconnect_delays_are_validated(
+    adapter: Any, delays: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        adapter.RelayClient(project=PROJECT, token=TOKEN, url="ws://127.0.0.1:9", **delays)
 
 
 async def test_missing_server_fails_connect(adapter: Any) -> None:

@@ -24,6 +24,8 @@ async def test_demo_runs_the_seed_ivr(adapter: Any, adapter_spec: tuple[str, str
     assert result.returncode == 0, output
     assert "all 3 calls went as scripted" in output
     assert "connect:  -> +15551001000" in output
-    assert "recorded: https://" in output
+    # Every call's whole-call recording, and call 2's voicemail too.
+    assert output.count("recorded: call (both) https://") == 3
+    assert output.count("recorded: voicemail (listen) https://") == 1
     assert '"Invalid option. Goodbye."' in output
     assert "Traceback" not in output
