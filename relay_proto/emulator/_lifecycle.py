@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from ._actions import ActionSimulation, SimAction, SimCall, fail, ok
 from ._core import Session
-from ._script import Caller, CallRecord
+from ._script import DEFAULT_RING_FLOOR, DEFAULT_RING_TIMEOUT, Caller, CallRecord
 
 __all__ = ["CallLifecycle"]
 
@@ -161,7 +161,11 @@ class CallLifecycle(ActionSimulation):
         call.timers.append(
             self.call_later(
                 now,
-                self.scaled(script.ring_timeout),
+                (
+                    max(self.scaled(DEFAULT_RING_TIMEOUT), DEFAULT_RING_FLOOR)
+                    if script.ring_timeout is None
+                    else self.scaled(script.ring_timeout)
+                ),
                 lambda t: self.end_call(call, t, "cancel", "remote"),
             )
         )

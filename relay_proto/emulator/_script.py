@@ -17,7 +17,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-__all__ = ["BehaviorName", "CallRecord", "Caller", "NumberBehavior", "Step"]
+__all__ = [
+    "DEFAULT_RING_FLOOR",
+    "DEFAULT_RING_TIMEOUT",
+    "BehaviorName",
+    "CallRecord",
+    "Caller",
+    "NumberBehavior",
+    "Step",
+]
+
+#: Simulated seconds an inbound call rings when the script does not say.
+DEFAULT_RING_TIMEOUT = 60.0
+#: ...but never fewer real seconds than this (see ``Caller.ring_timeout``).
+DEFAULT_RING_FLOOR = 10.0
 
 Kind = Literal["human", "voicemail", "fax"]
 BehaviorName = Literal["answer", "busy", "no-answer", "decline"]
@@ -44,13 +57,17 @@ class Caller:
             up (``None``: stays until the application hangs up).
         ring_timeout: Simulated seconds an unanswered inbound call rings before
             the caller gives up (the call ends with ``end_reason="cancel"``).
+            ``None`` (the default) means 60 simulated seconds but never less than
+            :data:`DEFAULT_RING_FLOOR` real seconds: at a tiny time scale 60 s
+            would be 60 ms, and a client slowed by a busy machine must not lose
+            its call to a race it cannot see.  Set it explicitly to test ring-outs.
         message_seconds: Length of the message a voicemail box records.
     """
 
     steps: tuple[Step, ...] = ()
     kind: Kind = "human"
     hangup_seconds: float | None = None
-    ring_timeout: float = 60.0
+    ring_timeout: float | None = None
     message_seconds: float = 4.0
 
     def press(self, digits: str) -> Caller:
@@ -134,11 +151,18 @@ class Caller:
         hangup = data.get("hangup_after")
         if hangup is not None:
             caller = caller.hangup_after(hangup)
-        ring = data.get("ring_timeout", 60.0)
+        ring = data.get("ring_timeout")
         msg = data.get("message_seconds", 4.0)
-        if not isinstance(ring, (int, float)) or not isinstance(msg, (int, float)):
+        if (ring is not None and not isinstance(ring, (int, float))) or not isinstance(
+            msg, (int, float)
+        ):
             raise ValueError("ring_timeout and message_seconds must be numbers")
-        return replace(caller, kind=kind, ring_timeout=float(ring), message_seconds=float(msg))
+        return replace(
+            caller,
+            kind=kind,
+            ring_timeout=None if ring is None else float(ring),
+            message_seconds=float(msg),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -464,3 +464,27 @@ def test_mutated_valid_params_never_cause_internal_errors(
         logger.removeHandler(handler)
     assert [r.getMessage() for r in records if r.levelno >= logging.ERROR] == []
     assert any('"id":"r"' in text for text in peer.inbox)
+
+
+def test_default_ring_timeout_has_a_real_time_floor() -> None:
+    """At time_scale 0.001, 60 simulated seconds would be 60 ms: too tight for a busy client."""
+    from relay_proto.emulator._script import DEFAULT_RING_FLOOR
+
+    wire = Wire()
+    call = wire.server.place_call("ivr", Caller(), wire.now)
+    wire.pump()
+    wire.advance(DEFAULT_RING_FLOOR - 0.5)  # far beyond 60 ms, short of the floor
+    assert call.record.state != "ended"
+    wire.advance(1.0)
+    assert call.record.state == "ended"
+    assert call.record.end_reason == "cancel"
+
+
+def test_explicit_ring_timeout_is_scaled_exactly() -> None:
+    wire = Wire()
+    call = wire.server.place_call("ivr", Caller(ring_timeout=60), wire.now)
+    wire.pump()
+    wire.advance(0.059)
+    assert call.record.state != "ended"
+    wire.advance(0.002)
+    assert (call.record.state, call.record.end_reason) == ("ended", "cancel")
