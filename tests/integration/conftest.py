@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from relay_anyio.emulator import Caller, Emulator
-from relay_proto import api
 
 PROJECT = "p-test"
 TOKEN = "t-test"
@@ -30,41 +29,38 @@ ADAPTERS = [
     pytest.param(("relay_anyio", "asyncio"), id="anyio-asyncio"),
     pytest.param(("relay_anyio", "trio"), id="anyio-trio"),
     pytest.param(("relay_trio", "trio"), id="relay_trio"),
+    # The same suite over the optional httpx-ws transport (issue 4: "same tests
+    # pass on both" transports); the adapter module is relay_anyio, rebound.
+    pytest.param(("relay_anyio", "asyncio", "httpx"), id="anyio-asyncio-httpx"),
 ]
 
 
-def _bound_module(name: str, backend: str) -> Any:
-    """The adapter module; bound locally while the adapter does not export RelayClient yet."""
+def _bound_module(name: str, backend: str, transport: str = "tcp") -> Any:
+    """The adapter module a user program imports (rebound to httpx-ws when asked)."""
     module = importlib.import_module(name)
-    if hasattr(module, "RelayClient"):
+    if transport == "tcp":
         return module
-    # Fallback binding, exactly as documented in relay_proto/api/__init__.py.
-    if name == "relay_anyio":
-        from relay_anyio._runtime import AnyioRuntime
+    from relay_anyio import AnyioRuntime, HttpxWsTransport
 
-        runtime: Any = AnyioRuntime(backend)
-    else:
-        from relay_trio._runtime import TrioRuntime
-
-        runtime = TrioRuntime()
-    namespace = types.SimpleNamespace(**{n: getattr(api, n) for n in api.__all__})
-    namespace.RelayClient = type("RelayClient", (api.RelayClient,), {"_runtime": runtime})
+    runtime = AnyioRuntime(backend, transport=HttpxWsTransport())
+    namespace = types.SimpleNamespace(**{n: getattr(module, n) for n in module.__all__})
+    namespace.RelayClient = type("RelayClient", (module.RelayClient,), {"_runtime": runtime})
     namespace.__name__ = name
     return namespace
 
 
 @pytest.fixture(params=ADAPTERS)
-def adapter_spec(request: pytest.FixtureRequest) -> tuple[str, str]:
+def adapter_spec(request: pytest.FixtureRequest) -> tuple[str, ...]:
     return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def anyio_backend(adapter_spec: tuple[str, str]) -> str:
+def anyio_backend(adapter_spec: tuple[str, ...]) -> str:
     return adapter_spec[1]
 
 
 @pytest.fixture
-def adapter(adapter_spec: tuple[str, str]) -> Any:
+def adapter(adapter_spec: tuple[str, ...]) -> Any:
     return _bound_module(*adapter_spec)
 
 
