@@ -92,13 +92,16 @@ from ._actions import (
     CollectAction,
     DetectAction,
     FaxAction,
+    PausableAction,
     PayAction,
     PlayAction,
     RecordAction,
     StandaloneCollectAction,
+    StoppableAction,
     StreamAction,
     TapAction,
     TranscribeAction,
+    VolumeAction,
 )
 from ._call import Call
 from ._client import RelayClient
@@ -166,6 +169,9 @@ def parse_event(payload: Mapping[str, Any]) -> RelayEvent:
 
 __all__ = [
     "AIAction",
+    "PausableAction",
+    "StoppableAction",
+    "VolumeAction",
     "AIEvent",
     "Action",
     "AsyncEvent",

@@ -45,13 +45,16 @@ __all__ = [
     "CollectAction",
     "DetectAction",
     "FaxAction",
+    "PausableAction",
     "PayAction",
     "PlayAction",
     "RecordAction",
     "StandaloneCollectAction",
+    "StoppableAction",
     "StreamAction",
     "TapAction",
     "TranscribeAction",
+    "VolumeAction",
 ]
 
 logger = logging.getLogger("relaykit.client")
@@ -185,7 +188,9 @@ class Action:
         return await self.call._execute(f"{self._prefix()}.{suffix}", params)
 
 
-class _Stoppable(Action):
+class StoppableAction(Action):
+    """An action that can be stopped (official name; base of most actions)."""
+
     async def stop(self) -> dict[str, Any]:
         """Stop the operation (``calling.<kind>.stop``).
 
@@ -198,7 +203,9 @@ class _Stoppable(Action):
         return await self._command("stop")
 
 
-class _Pausable(_Stoppable):
+class PausableAction(StoppableAction):
+    """An action that can also be paused and resumed (play, record)."""
+
     async def pause(self, behavior: str | None = None) -> dict[str, Any]:
         """Pause the operation (record: *behavior* ``"skip"`` or ``"silence"``)."""
         return await self._command("pause", {"behavior": behavior} if behavior else None)
@@ -208,17 +215,26 @@ class _Pausable(_Stoppable):
         return await self._command("resume")
 
 
-class PlayAction(_Pausable):
+class VolumeAction(StoppableAction):
+    """An action whose audio volume can change (play, play_and_collect).
+
+    Unlike the official SDK's class of the same name it does not inherit
+    pause/resume: ``calling.play_and_collect`` has no pause command, and a
+    method that can only fail is not offered.
+    """
+
+    async def volume(self, volume: float) -> dict[str, Any]:
+        """Change the volume, in dB (-40.0 .. 40.0)."""
+        return await self._command("volume", {"volume": volume})
+
+
+class PlayAction(PausableAction, VolumeAction):
     """Handle on ``calling.play``: stop, pause, resume, volume; ends on ``finished``/``error``."""
 
     _event_type = EVENT_CALL_PLAY
 
-    async def volume(self, volume: float) -> dict[str, Any]:
-        """Change the playback volume, in dB (-40.0 .. 40.0)."""
-        return await self._command("volume", {"volume": volume})
 
-
-class RecordAction(_Pausable):
+class RecordAction(PausableAction):
     """Handle on ``calling.record``; ends on ``finished``/``no_input``.
 
     The terminal event (:class:`~relay_proto.RecordStateChanged`) has ``url``,
@@ -239,7 +255,7 @@ class RecordAction(_Pausable):
         return float(value) if isinstance(value, (int, float)) else 0.0
 
 
-class DetectAction(_Stoppable):
+class DetectAction(StoppableAction):
     """Handle on ``calling.detect``.
 
     Ends on the first meaningful result (``MACHINE``/``HUMAN``/fax tone/digits)
@@ -255,7 +271,7 @@ class DetectAction(_Stoppable):
             self.state = detected
 
 
-class _CollectBase(_Stoppable):
+class _CollectBase(StoppableAction):
     _event_type = EVENT_CALL_COLLECT
 
     def _on_event(self, event: RelayEvent) -> None:
@@ -286,17 +302,13 @@ class _CollectBase(_Stoppable):
         return str(getattr(self.result, "type", "") or "")
 
 
-class CollectAction(_CollectBase):
-    """Handle on ``calling.play_and_collect``: stop, volume.
+class CollectAction(_CollectBase, VolumeAction):
+    """Handle on ``calling.play_and_collect``: stop, volume (of the prompt).
 
     Ends only on a final collect result (never on the prompt's play finishing).
     """
 
     _command_prefix = "play_and_collect"
-
-    async def volume(self, volume: float) -> dict[str, Any]:
-        """Change the prompt's volume, in dB (-40.0 .. 40.0)."""
-        return await self._command("volume", {"volume": volume})
 
 
 class StandaloneCollectAction(_CollectBase):
@@ -305,7 +317,7 @@ class StandaloneCollectAction(_CollectBase):
     _command_prefix = "collect"
 
 
-class FaxAction(_Stoppable):
+class FaxAction(StoppableAction):
     """Handle on ``calling.send_fax`` / ``receive_fax``; ends on ``fax.type`` finished/error."""
 
     _event_type = EVENT_CALL_FAX
@@ -330,31 +342,31 @@ class FaxAction(_Stoppable):
             self.state = progress
 
 
-class TapAction(_Stoppable):
+class TapAction(StoppableAction):
     """Handle on ``calling.tap``; ends on ``finished``."""
 
     _event_type = EVENT_CALL_TAP
 
 
-class StreamAction(_Stoppable):
+class StreamAction(StoppableAction):
     """Handle on ``calling.stream``; ends on ``finished``."""
 
     _event_type = EVENT_CALL_STREAM
 
 
-class PayAction(_Stoppable):
+class PayAction(StoppableAction):
     """Handle on ``calling.pay``; ends on ``finished``/``error`` (unconfirmed on real servers)."""
 
     _event_type = EVENT_CALL_PAY
 
 
-class TranscribeAction(_Stoppable):
+class TranscribeAction(StoppableAction):
     """Handle on ``calling.transcribe``; ends on ``finished``."""
 
     _event_type = EVENT_CALL_TRANSCRIBE
 
 
-class AIAction(_Stoppable):
+class AIAction(StoppableAction):
     """Handle on ``calling.ai``; ends on ``finished``/``error`` or when the call ends."""
 
     _event_type = EVENT_CALL_AI

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from .._backoff import BACKOFF_MAX, BACKOFF_MIN
+from .._credentials import RELAY_VERSION
+from .._session import DEFAULT_AGENT, MAX_AUTH_REJECTIONS
+
 __all__ = [
+    "AGENT_STRING",
     "CALL_STATES",
     "CALL_STATE_ANSWERED",
     "CALL_STATE_CREATED",
@@ -28,6 +33,7 @@ __all__ = [
     "END_REASON_MAX_DURATION",
     "END_REASON_NOT_FOUND",
     "END_REASON_NO_ANSWER",
+    "EVENT_AUTHORIZATION_STATE",
     "EVENT_CALLING_ERROR",
     "EVENT_CALL_AI",
     "EVENT_CALL_COLLECT",
@@ -60,14 +66,29 @@ __all__ = [
     "MESSAGE_STATE_SENT",
     "MESSAGE_STATE_UNDELIVERED",
     "MESSAGE_TERMINAL_STATES",
+    "METHOD_SIGNALWIRE_CONNECT",
+    "METHOD_SIGNALWIRE_DISCONNECT",
+    "METHOD_SIGNALWIRE_EVENT",
+    "METHOD_SIGNALWIRE_PING",
+    "METHOD_SIGNALWIRE_RECEIVE",
+    "METHOD_SIGNALWIRE_UNRECEIVE",
     "PLAY_STATE_ERROR",
     "PLAY_STATE_FINISHED",
     "PLAY_STATE_PAUSED",
     "PLAY_STATE_PLAYING",
+    "PROTOCOL_VERSION",
+    "RECONNECT_BACKOFF_FACTOR",
+    "RECONNECT_MAX_AUTH_ATTEMPTS",
+    "RECONNECT_MAX_DELAY",
+    "RECONNECT_MIN_DELAY",
     "RECORD_STATE_FINISHED",
     "RECORD_STATE_NO_INPUT",
     "RECORD_STATE_PAUSED",
     "RECORD_STATE_RECORDING",
+    "ROOM_STATE_JOIN",
+    "ROOM_STATE_JOINING",
+    "ROOM_STATE_LEAVE",
+    "ROOM_STATE_LEAVING",
 ]
 
 DEFAULT_RELAY_HOST: Final = "relay.signalwire.com"
@@ -152,3 +173,24 @@ RECORD_STATE_NO_INPUT: Final = "no_input"
 DETECT_TYPE_MACHINE: Final = "machine"
 DETECT_TYPE_FAX: Final = "fax"
 DETECT_TYPE_DIGIT: Final = "digit"
+
+ROOM_STATE_JOINING: Final = "joining"
+ROOM_STATE_JOIN: Final = "join"
+ROOM_STATE_LEAVING: Final = "leaving"
+ROOM_STATE_LEAVE: Final = "leave"
+
+# Session-level names the official ``signalwire.relay.constants`` also exports.
+# They are the core's own values (not copies), so they cannot drift from behaviour.
+AGENT_STRING: Final = DEFAULT_AGENT
+PROTOCOL_VERSION: Final = dict(RELAY_VERSION)
+EVENT_AUTHORIZATION_STATE: Final = "signalwire.authorization.state"
+METHOD_SIGNALWIRE_CONNECT: Final = "signalwire.connect"
+METHOD_SIGNALWIRE_DISCONNECT: Final = "signalwire.disconnect"
+METHOD_SIGNALWIRE_EVENT: Final = "signalwire.event"
+METHOD_SIGNALWIRE_PING: Final = "signalwire.ping"
+METHOD_SIGNALWIRE_RECEIVE: Final = "signalwire.receive"
+METHOD_SIGNALWIRE_UNRECEIVE: Final = "signalwire.unreceive"
+RECONNECT_MIN_DELAY: Final = BACKOFF_MIN
+RECONNECT_MAX_DELAY: Final = BACKOFF_MAX
+RECONNECT_BACKOFF_FACTOR: Final = 2.0
+RECONNECT_MAX_AUTH_ATTEMPTS: Final = MAX_AUTH_REJECTIONS

@@ -1,0 +1,4 @@
+"""``signalwire.relay.call`` for relay_anyio (see :mod:`relay_proto.api.call`)."""
+
+from relay_proto.api.call import *  # noqa: F403
+from relay_proto.api.call import __all__ as __all__

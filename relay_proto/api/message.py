@@ -1,0 +1,15 @@
+"""The names of ``signalwire.relay.message``: :class:`Message` and friends."""
+
+from __future__ import annotations
+
+from relay_proto.api import (
+    MESSAGE_TERMINAL_STATES,
+    Message,
+    RelayEvent,
+)
+
+__all__ = [
+    "MESSAGE_TERMINAL_STATES",
+    "Message",
+    "RelayEvent",
+]

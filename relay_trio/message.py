@@ -1,0 +1,4 @@
+"""``signalwire.relay.message`` for relay_trio (see :mod:`relay_proto.api.message`)."""
+
+from relay_proto.api.message import *  # noqa: F403
+from relay_proto.api.message import __all__ as __all__
