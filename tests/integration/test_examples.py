@@ -418,6 +418,34 @@ def test_emulator_sansio() -> None:
     ]
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_core_minimal() -> None:
+    """The ~30-line core example of docs/core.md: one call answered, greeted, hung up."""
+    async with (
+        emulator(project="demo", token="demo") as emu,
+        await anyio.open_process(
+            [sys.executable, str(EXAMPLES / "core_minimal.py"), emu.host],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        ) as process,
+    ):
+        try:
+            call = await emu.place_call(context="office", script=caller(), wait_subscriber=15)
+            record = await call.wait_ended(timeout=10)
+            assert process.stdout is not None
+            with anyio.fail_after(20):
+                output = (await _read_all(process.stdout)).decode(errors="replace")
+                code = await process.wait()
+        finally:
+            if process.returncode is None:
+                process.kill()
+    assert code == 0, output
+    assert "call ended: hangup" in output
+    assert record.prompts == ["Hello!"]
+    assert record.methods == ["calling.answer", "calling.play", "calling.end"]
+    assert (record.end_reason, record.hung_up_by) == ("hangup", "app")
+
+
 #: Every file under examples/ (path relative to it) and the test that runs it against the
 #: emulator (checked by test_docs.py).  The embedding examples are run in tests/adapters.
 TESTED_EXAMPLES = {
@@ -432,6 +460,7 @@ TESTED_EXAMPLES = {
     "relay_tour.py": test_relay_tour,
     "relay_drain.py": test_relay_drain,
     "core_blocking.py": test_core_blocking,
+    "core_minimal.py": test_core_minimal,
     "test_my_ivr.py": test_my_ivr_runs_under_pytest,
     "emulator_sansio.py": test_emulator_sansio,
     "embedding/selectors_ivr.py": embedding_tests.test_selectors_ivr_answers_and_plays,
