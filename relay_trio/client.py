@@ -1,54 +1,8 @@
-"""``signalwire.relay.client`` for relay_trio: the bound RelayClient and RelayError."""
+"""``signalwire.relay.client`` for relay_trio: the bound RelayClient, RelayError and friends."""
 
-from relay_proto.api import (
-    AGENT_STRING,
-    DEFAULT_RELAY_HOST,
-    EVENT_AUTHORIZATION_STATE,
-    EVENT_CALL_DIAL,
-    EVENT_CALL_RECEIVE,
-    EVENT_CALL_STATE,
-    EVENT_MESSAGING_RECEIVE,
-    EVENT_MESSAGING_STATE,
-    METHOD_SIGNALWIRE_CONNECT,
-    METHOD_SIGNALWIRE_DISCONNECT,
-    METHOD_SIGNALWIRE_EVENT,
-    METHOD_SIGNALWIRE_PING,
-    METHOD_SIGNALWIRE_RECEIVE,
-    METHOD_SIGNALWIRE_UNRECEIVE,
-    PROTOCOL_VERSION,
-    RECONNECT_BACKOFF_FACTOR,
-    RECONNECT_MAX_AUTH_ATTEMPTS,
-    RECONNECT_MAX_DELAY,
-    RECONNECT_MIN_DELAY,
-    Call,
-    Message,
-    RelayError,
-)
+from relay_proto.api.client import *  # noqa: F403
+from relay_proto.api.client import __all__ as _names
 
 from ._client import RelayClient
 
-__all__ = [
-    "AGENT_STRING",
-    "DEFAULT_RELAY_HOST",
-    "EVENT_AUTHORIZATION_STATE",
-    "EVENT_CALL_DIAL",
-    "EVENT_CALL_RECEIVE",
-    "EVENT_CALL_STATE",
-    "EVENT_MESSAGING_RECEIVE",
-    "EVENT_MESSAGING_STATE",
-    "METHOD_SIGNALWIRE_CONNECT",
-    "METHOD_SIGNALWIRE_DISCONNECT",
-    "METHOD_SIGNALWIRE_EVENT",
-    "METHOD_SIGNALWIRE_PING",
-    "METHOD_SIGNALWIRE_RECEIVE",
-    "METHOD_SIGNALWIRE_UNRECEIVE",
-    "PROTOCOL_VERSION",
-    "RECONNECT_BACKOFF_FACTOR",
-    "RECONNECT_MAX_AUTH_ATTEMPTS",
-    "RECONNECT_MAX_DELAY",
-    "RECONNECT_MIN_DELAY",
-    "Call",
-    "Message",
-    "RelayClient",
-    "RelayError",
-]
+__all__ = [*_names, "RelayClient"]

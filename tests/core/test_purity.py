@@ -56,7 +56,13 @@ FILES = sorted(PACKAGE.rglob("*.py"))
 
 def test_package_has_files() -> None:
     names = {p.relative_to(PACKAGE).as_posix() for p in FILES}
-    assert {"_connection.py", "_session.py", "_ws.py", "api/_runtime.py"} <= names
+    assert {
+        "_connection.py",
+        "_session.py",
+        "_ws.py",
+        "api/_runtime.py",
+        "emulator/_core.py",
+    } <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
