@@ -9,6 +9,7 @@ the default transport, which turns anyio's stream exceptions into the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
@@ -153,6 +154,53 @@ class AnyioTransport:
         return AnyioStream(stream)
 
 
+def _running_on_asyncio() -> bool:
+    """True inside an asyncio task (anyio's asyncio backend), False under trio."""
+    try:
+        return asyncio.current_task() is not None
+    except RuntimeError:  # no running asyncio loop: trio
+        return False
+
+
+class _AsyncioEvent:
+    """``anyio.Event`` semantics on asyncio, allocating nothing until someone waits.
+
+    Each waiter awaits its own future, so cancelling one waiter (an anyio cancel
+    scope cancels its task) never disturbs the others; ``set()`` wakes them all.
+    """
+
+    __slots__ = ("_flag", "_waiters")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def set(self) -> None:
+        if self._flag:
+            return
+        self._flag = True
+        for waiter in self._waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    async def wait(self) -> None:
+        if self._flag:
+            await anyio.lowlevel.checkpoint()  # like anyio.Event: always a checkpoint
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = [waiter]
+        else:
+            self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            self._waiters.remove(waiter)
+
+
 class AnyioRuntime:
     """:class:`relay_proto.api.Runtime` on anyio (asyncio or trio underneath).
 
@@ -180,6 +228,11 @@ class AnyioRuntime:
         return anyio.current_time()
 
     def create_event(self) -> AsyncEvent:
+        # Every request, action and call waits on one of these: on asyncio, a
+        # lazily allocated future per waiter instead of asyncio.Event's
+        # up-front deque (about 0.9 KiB less per live call; see performance.md).
+        if _running_on_asyncio():
+            return _AsyncioEvent()
         return anyio.Event()
 
     def create_lock(self) -> AsyncLock:

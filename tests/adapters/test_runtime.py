@@ -47,6 +47,36 @@ async def test_event(runtime: Any) -> None:
     await event.wait()  # already set: returns at once
 
 
+async def test_event_cancelling_one_waiter_leaves_the_others(runtime: Any) -> None:
+    event = runtime.create_event()
+    woken: list[str] = []
+
+    async def waiter(name: str) -> None:
+        await event.wait()
+        woken.append(name)
+
+    async with runtime.open_task_group() as outer:
+        outer.start_soon(waiter, "a")
+        async with runtime.open_task_group() as inner:
+            inner.start_soon(waiter, "cancelled")
+            outer.start_soon(waiter, "b")
+            await wait_all_tasks_blocked()
+            inner.cancel_scope.cancel()
+        assert inner.cancel_scope.cancelled_caught or inner.cancel_scope.cancel_called
+        await wait_all_tasks_blocked()
+        assert woken == []
+        event.set()
+        event.set()  # idempotent
+    assert sorted(woken) == ["a", "b"]
+    # A wait timed out by a deadline scope doesn't spoil the event either.
+    late = runtime.create_event()
+    with runtime.move_on_at(runtime.current_time() + 0.01) as scope:
+        await late.wait()
+    assert scope.cancelled_caught
+    late.set()
+    await late.wait()
+
+
 async def test_lock_is_fifo(runtime: Any) -> None:
     lock = runtime.create_lock()
     order: list[int] = []
