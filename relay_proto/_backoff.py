@@ -25,10 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-__all__ = ["BACKOFF_MAX", "BACKOFF_MIN", "JITTER_FRACTION", "Backoff"]
+__all__ = ["BACKOFF_FACTOR", "BACKOFF_MAX", "BACKOFF_MIN", "JITTER_FRACTION", "Backoff"]
 
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 30.0
+#: Each failed attempt multiplies the delay by this (1, 2, 4, ... 30 s).
+BACKOFF_FACTOR: Final = 2.0
 JITTER_FRACTION: Final = 0.1
 # Stop doubling long before 2.0**n could overflow (any cap is reached well before).
 _MAX_DOUBLINGS: Final = 512
@@ -70,7 +72,7 @@ class Backoff:
         """Schedule the next attempt; returns ``(delay, attempt number)``, 1-based."""
         attempt = self._attempt
         cap = self.max_delay
-        base = min(self.min_delay * 2.0 ** min(attempt, _MAX_DOUBLINGS), cap)
+        base = min(self.min_delay * BACKOFF_FACTOR ** min(attempt, _MAX_DOUBLINGS), cap)
         jitter = self._jitter()
         # "not (0 <= j < 1)" is also true for NaN, so a broken source adds nothing.
         if not (isinstance(jitter, (int, float)) and 0.0 <= jitter < 1.0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .._backoff import BACKOFF_MAX, BACKOFF_MIN
+from .._backoff import BACKOFF_FACTOR, BACKOFF_MAX, BACKOFF_MIN
 from .._credentials import RELAY_VERSION
 from .._session import DEFAULT_AGENT, MAX_AUTH_REJECTIONS
 
@@ -180,7 +180,8 @@ ROOM_STATE_LEAVING: Final = "leaving"
 ROOM_STATE_LEAVE: Final = "leave"
 
 # Session-level names the official ``signalwire.relay.constants`` also exports.
-# They are the core's own values (not copies), so they cannot drift from behaviour.
+# The agent, version and reconnect values are the core's own (not copies), so they
+# cannot drift from behaviour; the method and event names are wire literals.
 AGENT_STRING: Final = DEFAULT_AGENT
 PROTOCOL_VERSION: Final = dict(RELAY_VERSION)
 EVENT_AUTHORIZATION_STATE: Final = "signalwire.authorization.state"
@@ -192,5 +193,5 @@ METHOD_SIGNALWIRE_RECEIVE: Final = "signalwire.receive"
 METHOD_SIGNALWIRE_UNRECEIVE: Final = "signalwire.unreceive"
 RECONNECT_MIN_DELAY: Final = BACKOFF_MIN
 RECONNECT_MAX_DELAY: Final = BACKOFF_MAX
-RECONNECT_BACKOFF_FACTOR: Final = 2.0
+RECONNECT_BACKOFF_FACTOR: Final = BACKOFF_FACTOR
 RECONNECT_MAX_AUTH_ATTEMPTS: Final = MAX_AUTH_REJECTIONS
