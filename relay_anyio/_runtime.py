@@ -10,6 +10,7 @@ the default transport, which turns anyio's stream exceptions into the
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import random
@@ -17,7 +18,7 @@ import signal
 import socket
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, TypeVar, cast
 
@@ -33,6 +34,7 @@ from relay_proto.api._runtime import (
     CancelScope,
     MessageStream,
     TaskGroup,
+    TaskSpawner,
     Transport,
     TransportClosed,
 )
@@ -154,51 +156,134 @@ class AnyioTransport:
         return AnyioStream(stream)
 
 
-def _running_on_asyncio() -> bool:
-    """True inside an asyncio task (anyio's asyncio backend), False under trio."""
+def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop (anyio's asyncio backend), or None under trio."""
     try:
-        return asyncio.current_task() is not None
+        return asyncio.get_running_loop()
     except RuntimeError:  # no running asyncio loop: trio
-        return False
+        return None
 
 
 class _AsyncioEvent:
     """``anyio.Event`` semantics on asyncio, allocating nothing until someone waits.
 
-    Each waiter awaits its own future, so cancelling one waiter (an anyio cancel
-    scope cancels its task) never disturbs the others; ``set()`` wakes them all.
+    Every request, action and call has one of these, and thousands may be
+    alive at once, so it is kept small: no ``asyncio.Event`` (whose deque
+    alone is 760 B), no future until somebody waits, and :meth:`wait` returns
+    the waiter's future itself rather than a coroutine wrapping it.  Each
+    waiter has its own future, so cancelling one waiter (an anyio cancel scope
+    cancels its task, which cancels the future it awaits) never disturbs the
+    others; ``set()`` wakes them all.
     """
 
-    __slots__ = ("_flag", "_waiters")
+    __slots__ = ("_flag", "_loop", "_waiters")
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self._flag = False
-        self._waiters: list[asyncio.Future[None]] | None = None
+        # None, one waiter's future, or a list of them.
+        self._waiters: asyncio.Future[None] | list[asyncio.Future[None]] | None = None
 
     def set(self) -> None:
         if self._flag:
             return
         self._flag = True
-        for waiter in self._waiters or ():
-            if not waiter.done():
+        waiters, self._waiters = self._waiters, None
+        if waiters is None:
+            return
+        for waiter in waiters if isinstance(waiters, list) else (waiters,):
+            if not waiter.done():  # cancelled waiters are skipped
                 waiter.set_result(None)
 
     def is_set(self) -> bool:
         return self._flag
 
-    async def wait(self) -> None:
+    def wait(self) -> Awaitable[None]:
         if self._flag:
-            await anyio.lowlevel.checkpoint()  # like anyio.Event: always a checkpoint
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = [waiter]
+            return anyio.lowlevel.checkpoint()  # like anyio.Event: always a checkpoint
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        waiters = self._waiters
+        if waiters is None or (not isinstance(waiters, list) and waiters.done()):
+            self._waiters = waiter
+        elif isinstance(waiters, list):
+            if len(waiters) >= 8:  # drop cancelled waiters (timed-out waits) now and then
+                waiters[:] = [w for w in waiters if not w.done()]
+            waiters.append(waiter)
         else:
-            self._waiters.append(waiter)
+            self._waiters = [waiters, waiter]
+        return waiter
+
+
+class _AsyncioTaskPool:
+    """Many small tasks (one per call handler) inside an anyio task group, on asyncio.
+
+    anyio 4's ``TaskGroup.start_soon`` gives every task a ``TaskHandle`` with its
+    own event, a cancel scope, task-state entries and weak references: about
+    3 KB per task, most of the memory a held call costs (see performance.md).
+    Here each task is a plain ``loop.create_task`` tracked in one set, and the
+    structure is kept by one supervisor task that runs in the client's anyio
+    task group (:meth:`supervise`):
+
+    * cancelling that group cancels the supervisor, which cancels every pool
+      task and waits, shielded, until all have finished, so the group never
+      exits before them;
+    * a task that fails with an exception wakes the supervisor, which raises
+      it in the group, as a failing child of the group would (the client's
+      handler wrappers catch ``Exception`` first, so in practice only
+      ``KeyboardInterrupt``/``SystemExit`` get that far);
+    * tasks are started in the caller's context (``create_task`` copies it),
+      and anyio cancel scopes work inside them as in any asyncio task.
+    """
+
+    __slots__ = ("_closed", "_context", "_done", "_failure", "_loop", "_tasks", "_wake")
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        # One bound method and one (empty) context for every task's done
+        # callback, instead of a new bound method and a context copy per task.
+        self._done = self._task_done
+        self._context = contextvars.Context()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._failure: BaseException | None = None
+        self._wake: asyncio.Future[None] = self._loop.create_future()
+
+    def start_soon(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
+    ) -> None:
+        if self._closed:
+            raise RuntimeError("this task pool's task group has exited; no new tasks")
+        coro = cast("Coroutine[Any, Any, Any]", func(*args))
+        task = self._loop.create_task(coro, name=None if name is None else str(name))
+        self._tasks.add(task)
+        task.add_done_callback(self._done, context=self._context)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()  # also marks it retrieved: no "never retrieved" noise
+        if exc is not None and self._failure is None:
+            self._failure = exc
+            if not self._wake.done():
+                self._wake.set_result(None)
+
+    async def supervise(self) -> None:
+        """Run in the owning task group until it is cancelled or a task fails."""
         try:
-            await waiter
+            await self._wake
         finally:
-            self._waiters.remove(waiter)
+            self._closed = True
+            for task in self._tasks:
+                task.cancel()
+            # Shielded: the group is being cancelled, and it must not exit
+            # before the pool's tasks have (structured concurrency).
+            with anyio.CancelScope(shield=True):
+                while self._tasks:
+                    await asyncio.wait(tuple(self._tasks))
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
 
 
 class AnyioRuntime:
@@ -231,8 +316,9 @@ class AnyioRuntime:
         # Every request, action and call waits on one of these: on asyncio, a
         # lazily allocated future per waiter instead of asyncio.Event's
         # up-front deque (about 0.9 KiB less per live call; see performance.md).
-        if _running_on_asyncio():
-            return _AsyncioEvent()
+        loop = _asyncio_loop()
+        if loop is not None:
+            return _AsyncioEvent(loop)
         return anyio.Event()
 
     def create_lock(self) -> AsyncLock:
@@ -248,6 +334,15 @@ class AnyioRuntime:
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]:
         # anyio's start_soon is typed with TypeVarTuple; the protocol's is looser.
         return cast("AbstractAsyncContextManager[TaskGroup]", anyio.create_task_group())
+
+    def start_task_pool(self, group: TaskGroup) -> TaskSpawner:
+        # On asyncio, a plain-task pool supervised inside *group* (about 2.7 KB
+        # less per live call handler); anyio on trio uses the group's nursery.
+        if _asyncio_loop() is None:
+            return group
+        pool = _AsyncioTaskPool()
+        group.start_soon(pool.supervise, name="relaykit task pool")
+        return pool
 
     async def sleep_until(self, deadline: float) -> None:
         await anyio.sleep_until(deadline)

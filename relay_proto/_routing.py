@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping
+from sys import intern
 from typing import Any, Final
 
 from ._events import (
@@ -200,10 +201,11 @@ class CallInfo:
     def __init__(self, params: Mapping[str, Any], call_id: str) -> None:
         self.call_id = call_id
         self.node_id = _s(params, "node_id")
-        self.state = _s(params, "call_state") or "created"
-        self.direction = _s(params, "direction")
+        # Few distinct values, held for every live call: share one string each.
+        self.state = intern(_s(params, "call_state") or "created")
+        self.direction = intern(_s(params, "direction"))
         self.tag = _s(params, "tag")
-        self.context = _s(params, "context")
+        self.context = intern(_s(params, "context"))
 
     def __repr__(self) -> str:
         return f"CallInfo(call_id={self.call_id!r}, state={self.state!r})"
@@ -403,7 +405,7 @@ class Router:
         new_state = event.call_state
         rank = _CALL_STATE_RANK.get(new_state)
         if rank is not None and rank > _CALL_STATE_RANK.get(info.state, -1):
-            info.state = new_state
+            info.state = intern(new_state)
         if not info.node_id:
             info.node_id = event.node_id
         self._emit(event)

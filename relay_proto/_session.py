@@ -457,6 +457,9 @@ class Session:
         """Put *req* on the wire.  Only sent requests can be answered (or half-open)."""
         req.sent = True
         self._send_text(req.text)
+        # A sent request is never sent again (a lost socket cancels it), so its
+        # text can go now rather than when it is answered.
+        req.text = ""
 
     def _reply(self, request_id: str | int) -> None:
         """Answer a server request with ``{}``, echoing its id exactly (pre-encoded template)."""

@@ -27,6 +27,7 @@ from relay_proto.api._runtime import (
     CancelScope,
     MessageStream,
     TaskGroup,
+    TaskSpawner,
     Transport,
     TransportClosed,
 )
@@ -182,6 +183,10 @@ class TrioRuntime:
 
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]:
         return cast("AbstractAsyncContextManager[TaskGroup]", trio.open_nursery())
+
+    def start_task_pool(self, group: TaskGroup) -> TaskSpawner:
+        # A nursery's tasks are already cheap: the pool is the nursery itself.
+        return group
 
     async def sleep_until(self, deadline: float) -> None:
         await trio.sleep_until(deadline)

@@ -116,6 +116,7 @@ from ._runtime import (
     MessageStream,
     Runtime,
     TaskGroup,
+    TaskSpawner,
     Transport,
     TransportClosed,
 )
@@ -246,6 +247,7 @@ __all__ = [
     "TapEvent",
     "TapStateChanged",
     "TaskGroup",
+    "TaskSpawner",
     "TranscribeAction",
     "TranscribeEvent",
     "TranscribeStateChanged",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from sys import intern
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import CallGoneError
@@ -43,6 +44,7 @@ from ._media import to_wire_media
 
 if TYPE_CHECKING:
     from ._client import RelayClient
+    from ._driver import Driver
     from ._runtime import AsyncEvent
 
 __all__ = ["Call", "EventHandler"]
@@ -88,6 +90,30 @@ class Call(CallExtrasMixin):
         segment_id: The segment id, when the server sent one.
     """
 
+    # Slots keep a held call small; "__dict__" (allocated only when used) still
+    # lets programs attach their own attributes to a call, as they can to the
+    # official SDK's.
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_actions",
+        "_client",
+        "_ended",
+        "_ended_event",
+        "_listeners",
+        "_waiters",
+        "call_id",
+        "context",
+        "device",
+        "direction",
+        "end_reason",
+        "node_id",
+        "project_id",
+        "segment_id",
+        "state",
+        "tag",
+    )
+
     def __init__(
         self,
         client: RelayClient,
@@ -113,9 +139,11 @@ class Call(CallExtrasMixin):
         self.state = state
         self.segment_id = segment_id
         self.end_reason = ""
-        self._listeners: dict[str, list[EventHandler]] = {}
-        self._actions: dict[str, Action] = {}
-        self._waiters: list[_Waiter] = []
+        # Allocated on first use: most calls never get a listener or a
+        # wait_for, and thousands of calls may be held at once.
+        self._listeners: dict[str, list[EventHandler]] | None = None
+        self._actions: dict[str, Action] | None = None
+        self._waiters: list[_Waiter] | None = None
         self._ended = client._runtime.create_event()
         self._ended_event: RelayEvent | None = None
 
@@ -146,8 +174,9 @@ class Call(CallExtrasMixin):
         Raises:
             RelayError: Any other failure (non-2xx answer, timeout, connection lost).
         """
+        request_id, driver = self._send(method, extra_params)
         try:
-            return await self._execute_raw(method, extra_params)
+            return await self._client._await_outcome(request_id, driver)
         except CallGoneError as exc:
             # Documented: 404/410 mean the call (or the action) no longer exists.
             logger.info("calling.%s on call %s: %s (call gone, ignored)", method, self.call_id, exc)
@@ -156,10 +185,18 @@ class Call(CallExtrasMixin):
     async def _execute_raw(
         self, method: str, extra_params: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
+        """Like :meth:`_execute`, but a 404/410 raises :class:`CallGoneError`."""
+        request_id, driver = self._send(method, extra_params)
+        return await self._client._await_outcome(request_id, driver)
+
+    def _send(self, method: str, extra_params: Mapping[str, Any] | None) -> tuple[str, Driver]:
+        # Sent synchronously and awaited by the caller: no coroutine (and no
+        # params dict) per layer stays alive while a request is in flight, and
+        # a burst of 1000 answers costs that much less memory.
         params: dict[str, Any] = {"node_id": self.node_id, "call_id": self.call_id}
         if extra_params:
             params.update(extra_params)
-        return await self._client._request(f"calling.{method}", params)
+        return self._client._send_request(f"calling.{method}", params)
 
     async def _start_action(
         self, action: _ActionT, method: str, params: dict[str, Any]
@@ -176,17 +213,20 @@ class Call(CallExtrasMixin):
             return action
         control_id = action.control_id
         registry = self._client._actions
-        self._actions[control_id] = action
+        actions = self._actions
+        if actions is None:
+            actions = self._actions = {}
+        actions[control_id] = action
         registry[control_id] = action
         try:
             await self._execute_raw(method, params)
         except CallGoneError as exc:
             logger.info("calling.%s on call %s: %s (call gone)", method, self.call_id, exc)
-            self._actions.pop(control_id, None)
+            actions.pop(control_id, None)
             registry.pop(control_id, None)
             action._complete(None, "call_gone")
         except BaseException:
-            self._actions.pop(control_id, None)
+            actions.pop(control_id, None)
             registry.pop(control_id, None)
             action._complete(None, "failed")
             raise
@@ -207,11 +247,13 @@ class Call(CallExtrasMixin):
         is logged with its name and duration.  Coroutine functions run as tasks.
         Exceptions are logged and never affect other listeners or the call.
         """
+        if self._listeners is None:
+            self._listeners = {}
         self._listeners.setdefault(event_type, []).append(handler)
 
     def off(self, event_type: str, handler: EventHandler) -> None:
         """Remove a listener added with :meth:`on` (no error if absent)."""
-        handlers = self._listeners.get(event_type)
+        handlers = self._listeners.get(event_type) if self._listeners else None
         if handlers and handler in handlers:
             handlers.remove(handler)
 
@@ -220,26 +262,28 @@ class Call(CallExtrasMixin):
         if type(event) is CallStateChanged:
             state = event.call_state
             if state:
-                self.state = state
+                self.state = intern(state)  # one shared string per state name
             if state in (CALL_STATE_ENDED, CALL_STATE_ENDING):
                 self.end_reason = event.end_reason or self.end_reason
         else:
-            control_id = event.params.get("control_id")
-            if control_id:
-                action = self._actions.get(control_id)
+            actions = self._actions
+            if actions:
+                control_id = event.params.get("control_id")
+                action = actions.get(control_id) if control_id else None
                 if action is not None:
                     action._on_event(event)
         if self._waiters:
-            self._check_waiters(event)
-        handlers = self._listeners.get(event.event_type)
-        if handlers:
-            for handler in tuple(handlers):
-                self._client._call_listener(handler, event)
+            self._check_waiters(event, self._waiters)
+        if self._listeners:
+            handlers = self._listeners.get(event.event_type)
+            if handlers:
+                for handler in tuple(handlers):
+                    self._client._call_listener(handler, event)
         if self.state == CALL_STATE_ENDED and not self._ended.is_set():
             self._mark_ended(event)
 
-    def _check_waiters(self, event: RelayEvent) -> None:
-        for waiter in tuple(self._waiters):
+    def _check_waiters(self, event: RelayEvent, waiters: list[_Waiter]) -> None:
+        for waiter in tuple(waiters):
             if waiter.event_type != event.event_type:
                 continue
             try:
@@ -249,15 +293,15 @@ class Call(CallExtrasMixin):
                 matched = True
             if matched:
                 waiter.result = event
-                self._waiters.remove(waiter)
+                waiters.remove(waiter)
                 waiter.event.set()
 
     def _mark_ended(self, event: RelayEvent) -> None:
         """The call ended: release ``wait_for_ended`` and every pending ``wait_for``."""
         self._ended_event = event
         self._ended.set()
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
             waiter.result = event
             waiter.event.set()
 
@@ -281,7 +325,10 @@ class Call(CallExtrasMixin):
             return self._ended_event
         runtime = self._client._runtime
         waiter = _Waiter(event_type, predicate, runtime.create_event())
-        self._waiters.append(waiter)
+        if self._waiters is None:
+            self._waiters = [waiter]
+        else:
+            self._waiters.append(waiter)
         try:
             if timeout is None:
                 await waiter.event.wait()
@@ -289,7 +336,7 @@ class Call(CallExtrasMixin):
                 with runtime.move_on_at(runtime.current_time() + timeout):
                     await waiter.event.wait()
         finally:
-            if waiter in self._waiters:
+            if self._waiters and waiter in self._waiters:
                 self._waiters.remove(waiter)
         if waiter.error is not None:
             raise waiter.error

@@ -42,6 +42,8 @@ def put_params(target: dict[str, Any], /, **values: Any) -> None:
 class CallExtrasMixin:
     """Fax, tap, stream, pay, transcribe, conference, room, AI, queue and misc commands."""
 
+    __slots__ = ()
+
     if TYPE_CHECKING:
         # Provided by Call; declared for the type checker only.
         async def _execute(

@@ -38,7 +38,7 @@ from ._config import ClientConfig, max_connections, resolve_config
 from ._dispatch import ClientDispatch, PendingDial, PendingRequest
 from ._driver import Driver
 from ._message import Message
-from ._runtime import Runtime, TaskGroup, Transport
+from ._runtime import Runtime, TaskGroup, TaskSpawner, Transport
 
 __all__ = ["RelayClient"]
 
@@ -143,6 +143,8 @@ class RelayClient(ClientDispatch):
         self._conn: RelayConnection | None = None
         self._driver: Driver | None = None
         self._group: TaskGroup | None = None
+        # Where handlers and callbacks run: the runtime's pool inside _group.
+        self._pool: TaskSpawner | None = None
         self._stack: AsyncExitStack | None = None
         self._protocol = ""
         self._init_dispatch()
@@ -275,6 +277,7 @@ class RelayClient(ClientDispatch):
             self._stack = AsyncExitStack()
             group = await self._stack.enter_async_context(rt.open_task_group())
             self._group = group
+            self._pool = rt.start_task_pool(group)
             group.start_soon(driver.run, name=f"relaykit connection {cfg.url}")
             await driver.settled.wait()
             if driver.error is not None:
@@ -312,7 +315,7 @@ class RelayClient(ClientDispatch):
 
     async def _teardown(self) -> None:
         group, stack, driver = self._group, self._stack, self._driver
-        self._group = self._stack = None
+        self._group = self._pool = self._stack = None
         try:
             if driver is not None:
                 # A socket left open by a cancelled connect(): close it (bounded).

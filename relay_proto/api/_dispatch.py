@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from sys import intern
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from .._events import (
@@ -42,7 +43,7 @@ from ._message import Message
 if TYPE_CHECKING:
     from ._actions import Action
     from ._client import RelayClient
-    from ._runtime import AsyncEvent, Runtime, TaskGroup
+    from ._runtime import AsyncEvent, Runtime, TaskSpawner
 
 __all__ = ["ClientDispatch", "PendingDial", "PendingRequest"]
 
@@ -73,7 +74,7 @@ class ClientDispatch:
     """Event dispatch for :class:`~relay_proto.api.RelayClient` (state lives there)."""
 
     _runtime: ClassVar[Runtime]
-    _group: TaskGroup | None
+    _pool: TaskSpawner | None
     _protocol: str
     _pending: dict[str, PendingRequest]
     _dials: dict[str, PendingDial]
@@ -171,11 +172,12 @@ class ClientDispatch:
             call_id,
             text("node_id"),
             text("project_id"),
-            context or text("context"),
+            # Few distinct values, held by every live call: one string each.
+            intern(context or text("context")),
             tag=text("tag") or tag,
-            direction=text("direction"),
+            direction=intern(text("direction")),
             device=device if isinstance(device, dict) else {},
-            state=text("call_state"),
+            state=intern(text("call_state")),
             segment_id=text("segment_id"),
         )
         self._calls[call_id] = call
@@ -216,7 +218,8 @@ class ClientDispatch:
         action = self._actions.pop(event.control_id, None)
         if action is None:
             return
-        action.call._actions.pop(event.control_id, None)
+        if action.call._actions:
+            action.call._actions.pop(event.control_id, None)
         action._complete(event.event, event.reason)
 
     def _on_dial_completed(self, event: DialCompleted) -> None:
@@ -252,12 +255,12 @@ class ClientDispatch:
     # ------------------------------------------------------------------
 
     def _spawn_handler(self, handler: Callable[[Any], Any], arg: Any, what: str) -> None:
-        group = self._group
-        if group is None:
+        pool = self._pool
+        if pool is None:
             logger.warning("not running %s: the client is shutting down", what)
             return
         self._handlers_running += 1
-        group.start_soon(self._run_handler, handler, arg, what, name=what)
+        pool.start_soon(self._run_handler, handler, arg, what, name=what)
 
     async def _run_handler(self, handler: Callable[[Any], Any], arg: Any, what: str) -> None:
         try:
@@ -272,11 +275,11 @@ class ClientDispatch:
                 self._handlers_idle.set()
 
     def _spawn(self, func: Callable[[], Awaitable[Any]], *, what: str) -> None:
-        group = self._group
-        if group is None:
+        pool = self._pool
+        if pool is None:
             logger.warning("not running %s: the client is shutting down", what)
             return
-        group.start_soon(self._guarded, func, what, name=what)
+        pool.start_soon(self._guarded, func, what, name=what)
 
     async def _guarded(self, func: Callable[[], Awaitable[Any]], what: str) -> None:
         try:
@@ -298,7 +301,7 @@ class ClientDispatch:
         async def run() -> None:
             await coro
 
-        if self._group is None:
+        if self._pool is None:
             coro.close()
             logger.warning("not running %s: the client is shutting down", what)
             return

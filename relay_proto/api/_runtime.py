@@ -33,6 +33,7 @@ __all__ = [
     "MessageStream",
     "Runtime",
     "TaskGroup",
+    "TaskSpawner",
     "Transport",
     "TransportClosed",
 ]
@@ -115,7 +116,12 @@ class AsyncEvent(Protocol):
 
     def is_set(self) -> bool: ...
 
-    async def wait(self) -> None: ...
+    def wait(self) -> Awaitable[None]:
+        """Wait until set (returns at once, after a checkpoint, if it is).
+
+        An awaitable, not necessarily a coroutine: ``await event.wait()``.
+        """
+        ...
 
 
 class AsyncLock(Protocol):
@@ -155,6 +161,14 @@ class TaskGroup(Protocol):
     ) -> None: ...
 
 
+class TaskSpawner(Protocol):
+    """Somewhere to start tasks: a :class:`TaskGroup`, or a runtime's task pool."""
+
+    def start_soon(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
+    ) -> None: ...
+
+
 class Runtime(Protocol):
     """Everything the object model needs from an event loop."""
 
@@ -186,6 +200,20 @@ class Runtime(Protocol):
         ...
 
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]: ...
+
+    def start_task_pool(self, group: TaskGroup) -> TaskSpawner:
+        """Where the client starts its many small, independent tasks.
+
+        One task per inbound call handler (plus coroutine callbacks) can mean
+        thousands alive at once, so an adapter may run them more cheaply than
+        as direct children of *group*, as long as they stay inside it
+        (structured concurrency): the pool's tasks run while *group* is open,
+        cancelling *group* cancels them all and *group* does not exit before
+        they have finished; a task failing with an exception is the pool's
+        failure, raised inside *group* like a child's.  Returning *group*
+        itself is a correct implementation (trio's nurseries are cheap).
+        """
+        ...
 
     async def sleep_until(self, deadline: float) -> None: ...
 

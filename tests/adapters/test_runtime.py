@@ -5,6 +5,7 @@ The object model relies on exactly these behaviours (see relay_proto/api/_runtim
 
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 import signal
@@ -39,10 +40,19 @@ async def _receive_exactly(stream: Any, size: int) -> bytes:
 async def test_event(runtime: Any) -> None:
     event = runtime.create_event()
     assert not event.is_set()
+    woken = False
+
+    async def waiter() -> None:
+        nonlocal woken
+        await event.wait()  # an awaitable, not necessarily a coroutine
+        woken = True
+
     async with runtime.open_task_group() as tg:
-        tg.start_soon(event.wait)
+        tg.start_soon(waiter)
         await wait_all_tasks_blocked()
+        assert not woken
         event.set()
+    assert woken
     assert event.is_set()
     await event.wait()  # already set: returns at once
 
@@ -75,6 +85,29 @@ async def test_event_cancelling_one_waiter_leaves_the_others(runtime: Any) -> No
     assert scope.cancelled_caught
     late.set()
     await late.wait()
+
+
+async def test_event_after_many_timed_out_waits(runtime: Any) -> None:
+    # A call's ended event sees wait_for_ended(timeout=...) in a loop: every
+    # timed-out wait must leave the event working, with live waiters kept.
+    event = runtime.create_event()
+    woken: list[str] = []
+
+    async def waiter(name: str) -> None:
+        await event.wait()
+        woken.append(name)
+
+    async with runtime.open_task_group() as tg:
+        tg.start_soon(waiter, "early")
+        for _ in range(20):
+            with runtime.move_on_at(runtime.current_time() + 0.001) as scope:
+                await event.wait()
+            assert scope.cancelled_caught
+        tg.start_soon(waiter, "late")
+        await wait_all_tasks_blocked()
+        assert woken == []
+        event.set()
+    assert sorted(woken) == ["early", "late"]
 
 
 async def test_lock_is_fifo(runtime: Any) -> None:
@@ -219,6 +252,72 @@ async def test_task_group_propagates_child_error(runtime: Any) -> None:
     while hasattr(error, "exceptions"):  # unwrap (Base)ExceptionGroup, also on 3.10
         error = error.exceptions[0]
     assert isinstance(error, ValueError)
+
+
+def _innermost(error: BaseException) -> BaseException:
+    while hasattr(error, "exceptions"):  # unwrap (Base)ExceptionGroup, also on 3.10
+        error = error.exceptions[0]
+    return error
+
+
+_caller_var: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="unset")
+
+
+async def test_task_pool_is_cancelled_with_its_group_which_waits_for_it(runtime: Any) -> None:
+    cleaned: list[int] = []
+
+    async def child(label: int) -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            # A cleanup that itself takes a moment: the group must wait for it.
+            with runtime.move_on_at(runtime.current_time() + 5, shield=True):
+                await anyio.sleep(0.01)
+            cleaned.append(label)
+
+    async with runtime.open_task_group() as tg:
+        pool = runtime.start_task_pool(tg)
+        for label in range(3):
+            pool.start_soon(child, label, name=f"child {label}")
+        await wait_all_tasks_blocked()
+        tg.cancel_scope.cancel()
+    assert sorted(cleaned) == [0, 1, 2]
+    with pytest.raises(RuntimeError):
+        pool.start_soon(child, 3)
+
+
+async def test_task_pool_failure_is_raised_in_its_group(runtime: Any) -> None:
+    async def boom() -> None:
+        raise ValueError("boom")
+
+    async def run_group() -> None:
+        async with runtime.open_task_group() as tg:
+            runtime.start_task_pool(tg).start_soon(boom)
+            await anyio.sleep_forever()
+
+    with pytest.raises(BaseException) as info:  # noqa: PT011 - a group on both libraries
+        await run_group()
+    assert isinstance(_innermost(info.value), ValueError)
+
+
+async def test_task_pool_tasks_have_cancel_scopes_and_the_callers_context(runtime: Any) -> None:
+    seen: list[tuple[bool, str]] = []
+    done = runtime.create_event()
+
+    async def child() -> None:
+        with runtime.move_on_at(runtime.current_time() + 0.01) as scope:
+            await anyio.sleep_forever()
+        seen.append((scope.cancelled_caught, _caller_var.get()))
+        done.set()
+
+    async with runtime.open_task_group() as tg:
+        pool = runtime.start_task_pool(tg)
+        token = _caller_var.set("caller")
+        pool.start_soon(child)
+        _caller_var.reset(token)
+        await done.wait()
+        tg.cancel_scope.cancel()
+    assert seen == [(True, "caller")]
 
 
 async def test_sleep_until(runtime: Any) -> None:
