@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import os
 import random
@@ -32,9 +33,10 @@ from relay_proto.api._runtime import (
     AsyncLock,
     ByteStream,
     CancelScope,
+    GroupTaskPool,
     MessageStream,
     TaskGroup,
-    TaskSpawner,
+    TaskPool,
     Transport,
     TransportClosed,
 )
@@ -42,6 +44,7 @@ from relay_proto.api._runtime import (
 __all__ = ["AnyioRuntime", "AnyioStream", "AnyioTransport"]
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 logger = logging.getLogger("relaykit.anyio")
 
@@ -220,49 +223,80 @@ class _AsyncioTaskPool:
     anyio 4's ``TaskGroup.start_soon`` gives every task a ``TaskHandle`` with its
     own event, a cancel scope, task-state entries and weak references: about
     3 KB per task, most of the memory a held call costs (see performance.md).
-    Here each task is a plain ``loop.create_task`` tracked in one set, and the
+    Here each task is a plain ``loop.create_task`` tracked in one dict, and the
     structure is kept by one supervisor task that runs in the client's anyio
     task group (:meth:`supervise`):
 
     * cancelling that group cancels the supervisor, which cancels every pool
       task and waits, shielded, until all have finished, so the group never
       exits before them;
-    * a task that fails with an exception wakes the supervisor, which raises
-      it in the group, as a failing child of the group would (the client's
-      handler wrappers catch ``Exception`` first, so in practice only
-      ``KeyboardInterrupt``/``SystemExit`` get that far);
+    * a task that fails with an exception (other than one that
+      ``start_reported`` reports) wakes the supervisor, which raises it in
+      the group, as a failing child of the group would;
     * tasks are started in the caller's context (``create_task`` copies it),
-      and anyio cancel scopes work inside them as in any asyncio task.
+      and anyio cancel scopes work inside them as in any asyncio task;
+    * ``start_reported`` reports from the task's done callback, so a call's
+      handler runs as the handler's own coroutine, with no wrapper.
     """
 
     __slots__ = ("_closed", "_context", "_done", "_failure", "_loop", "_tasks", "_wake")
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
+        # task -> (report, arg) for start_reported tasks, None for the others.
+        self._tasks: dict[asyncio.Task[Any], tuple[Callable[[Any, Any], None], Any] | None] = {}
+        self._closed = False
+        self._failure: BaseException | None = None
+        self._wake: asyncio.Future[None] = self._loop.create_future()
         # One bound method and one (empty) context for every task's done
         # callback, instead of a new bound method and a context copy per task.
         self._done = self._task_done
         self._context = contextvars.Context()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._closed = False
-        self._failure: BaseException | None = None
-        self._wake: asyncio.Future[None] = self._loop.create_future()
 
     def start_soon(
         self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
     ) -> None:
+        self._start(func(*args), None, name)
+
+    def start_reported(
+        self,
+        func: Callable[[A], Awaitable[Any]],
+        arg: A,
+        report: Callable[[A, Exception | None], None],
+        *,
+        name: str,
+    ) -> None:
+        self._start(func(arg), (report, arg), name)
+
+    def _start(
+        self,
+        coro: Awaitable[Any],
+        watch: tuple[Callable[[Any, Any], None], Any] | None,
+        name: object,
+    ) -> None:
         if self._closed:
+            if inspect.iscoroutine(coro):
+                coro.close()  # never started: no "never awaited" warning
             raise RuntimeError("this task pool's task group has exited; no new tasks")
-        coro = cast("Coroutine[Any, Any, Any]", func(*args))
-        task = self._loop.create_task(coro, name=None if name is None else str(name))
-        self._tasks.add(task)
+        task = self._loop.create_task(
+            cast("Coroutine[Any, Any, Any]", coro), name=None if name is None else str(name)
+        )
+        self._tasks[task] = watch
         task.add_done_callback(self._done, context=self._context)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()  # also marks it retrieved: no "never retrieved" noise
+        watch = self._tasks.pop(task, None)
+        exc = None if task.cancelled() else task.exception()  # marks it retrieved
+        if watch is not None:
+            report, arg = watch
+            reported = exc if isinstance(exc, Exception) else None
+            try:
+                report(arg, reported)
+            except Exception as report_error:  # a broken report is the pool's failure
+                exc = report_error
+            else:
+                if reported is not None:
+                    return
         if exc is not None and self._failure is None:
             self._failure = exc
             if not self._wake.done():
@@ -335,11 +369,11 @@ class AnyioRuntime:
         # anyio's start_soon is typed with TypeVarTuple; the protocol's is looser.
         return cast("AbstractAsyncContextManager[TaskGroup]", anyio.create_task_group())
 
-    def start_task_pool(self, group: TaskGroup) -> TaskSpawner:
+    def start_task_pool(self, group: TaskGroup) -> TaskPool:
         # On asyncio, a plain-task pool supervised inside *group* (about 2.7 KB
         # less per live call handler); anyio on trio uses the group's nursery.
         if _asyncio_loop() is None:
-            return group
+            return GroupTaskPool(group)
         pool = _AsyncioTaskPool()
         group.start_soon(pool.supervise, name="relaykit task pool")
         return pool

@@ -25,9 +25,10 @@ from relay_proto.api._runtime import (
     AsyncLock,
     ByteStream,
     CancelScope,
+    GroupTaskPool,
     MessageStream,
     TaskGroup,
-    TaskSpawner,
+    TaskPool,
     Transport,
     TransportClosed,
 )
@@ -184,9 +185,9 @@ class TrioRuntime:
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]:
         return cast("AbstractAsyncContextManager[TaskGroup]", trio.open_nursery())
 
-    def start_task_pool(self, group: TaskGroup) -> TaskSpawner:
-        # A nursery's tasks are already cheap: the pool is the nursery itself.
-        return group
+    def start_task_pool(self, group: TaskGroup) -> TaskPool:
+        # A nursery's tasks are already cheap: the pool runs in the nursery.
+        return GroupTaskPool(group)
 
     async def sleep_until(self, deadline: float) -> None:
         await trio.sleep_until(deadline)

@@ -15,7 +15,7 @@ The less common commands (fax, tap, stream, pay, conferences, AI, ...) live in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from sys import intern
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -162,25 +162,21 @@ class Call(CallExtrasMixin):
     # Requests
     # ------------------------------------------------------------------
 
-    async def _execute(
+    def _execute(
         self, method: str, extra_params: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Send ``calling.<method>`` for this call.
+    ) -> Awaitable[dict[str, Any]]:
+        """Send ``calling.<method>`` for this call; await the result.
 
         Returns:
             The result object, or ``{}`` when the server says the call is gone
-            (404/410), which is logged as a warning and not raised.
+            (404/410), which is logged and not raised.
 
         Raises:
             RelayError: Any other failure (non-2xx answer, timeout, connection lost).
         """
+        # Documented: 404/410 mean the call (or the action) no longer exists.
         request_id, driver = self._send(method, extra_params)
-        try:
-            return await self._client._await_outcome(request_id, driver)
-        except CallGoneError as exc:
-            # Documented: 404/410 mean the call (or the action) no longer exists.
-            logger.info("calling.%s on call %s: %s (call gone, ignored)", method, self.call_id, exc)
-            return {}
+        return self._client._await_outcome(request_id, driver, call_gone_ok=self.call_id)
 
     async def _execute_raw(
         self, method: str, extra_params: Mapping[str, Any] | None = None

@@ -10,7 +10,7 @@ protocol reference (hold/unhold, transcribe, ai) are not in the server schema.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._actions import (
@@ -46,9 +46,9 @@ class CallExtrasMixin:
 
     if TYPE_CHECKING:
         # Provided by Call; declared for the type checker only.
-        async def _execute(
+        def _execute(
             self, method: str, extra_params: Mapping[str, Any] | None = None
-        ) -> dict[str, Any]: ...
+        ) -> Awaitable[dict[str, Any]]: ...
 
         async def _start_action(
             self, action: _ActionT, method: str, params: dict[str, Any]

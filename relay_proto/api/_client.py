@@ -38,7 +38,7 @@ from ._config import ClientConfig, max_connections, resolve_config
 from ._dispatch import ClientDispatch, PendingDial, PendingRequest
 from ._driver import Driver
 from ._message import Message
-from ._runtime import Runtime, TaskGroup, TaskSpawner, Transport
+from ._runtime import Runtime, TaskGroup, TaskPool, Transport
 
 __all__ = ["RelayClient"]
 
@@ -144,7 +144,7 @@ class RelayClient(ClientDispatch):
         self._driver: Driver | None = None
         self._group: TaskGroup | None = None
         # Where handlers and callbacks run: the runtime's pool inside _group.
-        self._pool: TaskSpawner | None = None
+        self._pool: TaskPool | None = None
         self._stack: AsyncExitStack | None = None
         self._protocol = ""
         self._init_dispatch()
@@ -464,7 +464,16 @@ class RelayClient(ClientDispatch):
             raise ConnectionLostError(-1, exc.msg) from None
         return request_id, driver
 
-    async def _await_outcome(self, request_id: str, driver: Driver) -> dict[str, Any]:
+    async def _await_outcome(
+        self, request_id: str, driver: Driver, *, call_gone_ok: str | None = None
+    ) -> dict[str, Any]:
+        """Wait for the outcome of a request sent with :meth:`_send_request`.
+
+        Args:
+            call_gone_ok: A call id: a 404/410 answer means that call (or its
+                action) no longer exists, which is logged and returns ``{}``
+                instead of raising :class:`~relay_proto.CallGoneError`.
+        """
         pending = PendingRequest(self._runtime.create_event())
         self._pending[request_id] = pending
         driver.kick()
@@ -476,6 +485,14 @@ class RelayClient(ClientDispatch):
         if type(outcome) is ResponseReceived:
             return dict(outcome.result)
         if type(outcome) is RequestFailed:
+            if outcome.call_gone and call_gone_ok is not None:
+                logger.info(
+                    "%s on call %s: %s (call gone, ignored)",
+                    outcome.method,
+                    call_gone_ok,
+                    outcome.message or outcome.code,
+                )
+                return {}
             cls = CallGoneError if outcome.call_gone else RelayServerError
             raise cls(outcome.code, outcome.message or f"{outcome.method} failed")
         if type(outcome) is RequestTimedOut:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from sys import intern
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -43,7 +44,7 @@ from ._message import Message
 if TYPE_CHECKING:
     from ._actions import Action
     from ._client import RelayClient
-    from ._runtime import AsyncEvent, Runtime, TaskSpawner
+    from ._runtime import AsyncEvent, Runtime, TaskPool
 
 __all__ = ["ClientDispatch", "PendingDial", "PendingRequest"]
 
@@ -74,7 +75,7 @@ class ClientDispatch:
     """Event dispatch for :class:`~relay_proto.api.RelayClient` (state lives there)."""
 
     _runtime: ClassVar[Runtime]
-    _pool: TaskSpawner | None
+    _pool: TaskPool | None
     _protocol: str
     _pending: dict[str, PendingRequest]
     _dials: dict[str, PendingDial]
@@ -105,6 +106,8 @@ class ClientDispatch:
         self._handlers_running = 0
         self._handlers_idle = None
         self._draining = False
+        # Bound once: a bound method per spawned handler is 64 B per held call.
+        self._report_handler = self._handler_done
         self._dispatch_table: dict[type[Event], Callable[[Any], None]] = {
             ResponseReceived: self._on_outcome,
             RequestFailed: self._on_outcome,
@@ -254,25 +257,28 @@ class ClientDispatch:
     # Tasks and callbacks
     # ------------------------------------------------------------------
 
-    def _spawn_handler(self, handler: Callable[[Any], Any], arg: Any, what: str) -> None:
+    def _spawn_handler(self, handler: Callable[[Any], Any], arg: Call | Message, what: str) -> None:
         pool = self._pool
         if pool is None:
             logger.warning("not running %s: the client is shutting down", what)
             return
         self._handlers_running += 1
-        pool.start_soon(self._run_handler, handler, arg, what, name=what)
+        # A coroutine function runs as the task itself (no wrapper coroutine
+        # per call: thousands of calls may be held at once); anything else
+        # (a sync function, a partial) through _call_handler.
+        func = handler if inspect.iscoroutinefunction(handler) else partial(_call_handler, handler)
+        pool.start_reported(func, arg, self._report_handler, name=what)
 
-    async def _run_handler(self, handler: Callable[[Any], Any], arg: Any, what: str) -> None:
-        try:
-            result = handler(arg)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            logger.exception("%s raised", what)
-        finally:
-            self._handlers_running -= 1
-            if self._handlers_running == 0 and self._handlers_idle is not None:
-                self._handlers_idle.set()
+    def _handler_done(self, arg: Call | Message, error: Exception | None) -> None:
+        if error is not None:
+            if isinstance(arg, Call):
+                what = f"call handler for call {arg.call_id}"
+            else:
+                what = f"message handler for message {arg.message_id}"
+            logger.error("%s raised", what, exc_info=error)
+        self._handlers_running -= 1
+        if self._handlers_running == 0 and self._handlers_idle is not None:
+            self._handlers_idle.set()
 
     def _spawn(self, func: Callable[[], Awaitable[Any]], *, what: str) -> None:
         pool = self._pool
@@ -328,3 +334,10 @@ class ClientDispatch:
                 elapsed,
                 event.event_type,
             )
+
+
+async def _call_handler(handler: Callable[[Any], Any], arg: Any) -> None:
+    """Run a handler that is not a coroutine function (awaiting what it returns)."""
+    result = handler(arg)
+    if inspect.isawaitable(result):
+        await result

@@ -30,15 +30,17 @@ __all__ = [
     "AsyncLock",
     "ByteStream",
     "CancelScope",
+    "GroupTaskPool",
     "MessageStream",
     "Runtime",
     "TaskGroup",
-    "TaskSpawner",
+    "TaskPool",
     "Transport",
     "TransportClosed",
 ]
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 
 class TransportClosed(ConnectionError):
@@ -161,12 +163,72 @@ class TaskGroup(Protocol):
     ) -> None: ...
 
 
-class TaskSpawner(Protocol):
-    """Somewhere to start tasks: a :class:`TaskGroup`, or a runtime's task pool."""
+class TaskPool(Protocol):
+    """Where the client starts its many small tasks (see :meth:`Runtime.start_task_pool`)."""
 
     def start_soon(
         self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
-    ) -> None: ...
+    ) -> None:
+        """As :meth:`TaskGroup.start_soon`: an exception fails the pool's group."""
+        ...
+
+    def start_reported(
+        self,
+        func: Callable[[A], Awaitable[Any]],
+        arg: A,
+        report: Callable[[A, Exception | None], None],
+        *,
+        name: str,
+    ) -> None:
+        """Run ``func(arg)`` as a task and call ``report(arg, error)`` when it ends.
+
+        *report* runs exactly once, however the task ends: *error* is the
+        ``Exception`` it raised -- which then does not fail the pool -- or
+        ``None`` (it returned, was cancelled, or raised a ``BaseException``
+        such as ``KeyboardInterrupt``, which still fails the pool's group).
+        This is how the client runs one handler per call without a wrapper
+        coroutine per call.
+        """
+        ...
+
+
+class GroupTaskPool:
+    """A :class:`TaskPool` that runs every task in a task group (trio's nursery).
+
+    ``start_reported`` wraps each task in one small coroutine that reports it.
+    """
+
+    __slots__ = ("_group",)
+
+    def __init__(self, group: TaskGroup) -> None:
+        self._group = group
+
+    def start_soon(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
+    ) -> None:
+        self._group.start_soon(func, *args, name=name)
+
+    def start_reported(
+        self,
+        func: Callable[[A], Awaitable[Any]],
+        arg: A,
+        report: Callable[[A, Exception | None], None],
+        *,
+        name: str,
+    ) -> None:
+        self._group.start_soon(_run_reported, func, arg, report, name=name)
+
+
+async def _run_reported(
+    func: Callable[[A], Awaitable[Any]], arg: A, report: Callable[[A, Exception | None], None]
+) -> None:
+    error: Exception | None = None
+    try:
+        await func(arg)
+    except Exception as exc:
+        error = exc
+    finally:
+        report(arg, error)
 
 
 class Runtime(Protocol):
@@ -201,7 +263,7 @@ class Runtime(Protocol):
 
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]: ...
 
-    def start_task_pool(self, group: TaskGroup) -> TaskSpawner:
+    def start_task_pool(self, group: TaskGroup) -> TaskPool:
         """Where the client starts its many small, independent tasks.
 
         One task per inbound call handler (plus coroutine callbacks) can mean
@@ -209,9 +271,10 @@ class Runtime(Protocol):
         as direct children of *group*, as long as they stay inside it
         (structured concurrency): the pool's tasks run while *group* is open,
         cancelling *group* cancels them all and *group* does not exit before
-        they have finished; a task failing with an exception is the pool's
-        failure, raised inside *group* like a child's.  Returning *group*
-        itself is a correct implementation (trio's nurseries are cheap).
+        they have finished; a task failing with an exception (other than one
+        that :meth:`TaskPool.start_reported` reports) is the pool's failure,
+        raised inside *group* like a child's.  ``GroupTaskPool(group)`` is a
+        correct implementation (trio's nurseries are cheap).
         """
         ...
 
