@@ -4,7 +4,11 @@ Everything here is a thin mapping onto anyio primitives; the object model in
 :mod:`relay_proto.api` decides everything.  The one place with some substance is
 the default transport, which turns anyio's stream exceptions into the
 ``OSError``/:class:`~relay_proto.api.TransportClosed` contract at the boundary
-(the way ``map_exceptions`` does in ``httpcore/_exceptions.py``).
+(the way ``map_exceptions`` does in ``httpcore/_exceptions.py``).  On asyncio it
+uses the loop's own TCP/TLS transport instead of anyio's streams, and a few
+primitives on the per-command path (lock, event, clock) are asyncio's own: anyio
+is a portability layer, and on asyncio its per-operation bookkeeping was most of
+relaykit's extra CPU per command (see ``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -133,13 +137,16 @@ class AnyioTransport:
             task_group: Unused (a socket needs no background task).
 
         Returns:
-            An :class:`AnyioStream`.
+            On asyncio (and uvloop), a stream on the loop's own TCP/TLS transport;
+            under trio, an :class:`AnyioStream` over anyio's TCP and TLS streams.
 
         Raises:
             OSError: connection refused, name resolution failure, TLS handshake or
                 certificate verification failure (``ssl.SSLError``), ...
         """
         ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
+        if _asyncio_loop() is not None:
+            return await _open_asyncio(host, port, ssl_context)
         tcp = await anyio.connect_tcp(host, port)  # OSError on failure (all addresses tried)
         sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -159,12 +166,227 @@ class AnyioTransport:
         return AnyioStream(stream)
 
 
+# Read-side flow control of the asyncio stream: stop reading from the socket while
+# this much received data is waiting for the reader (a slow consumer), resume
+# once the reader has taken it.  RELAY frames are small; this only bounds memory.
+_READ_HIGH_WATER = 1 << 20
+
+
+class _StreamProtocol(asyncio.BufferedProtocol):
+    """The asyncio protocol behind :class:`_AsyncioStream`: a buffer and two wake-ups.
+
+    The transport reads into one reused 64 KiB buffer (``BufferedProtocol``),
+    not a fresh 256 KiB ``bytes`` per read, and received data is only ever
+    appended to ``chunks`` here; the reader takes it from there, so a reader
+    cancelled while waiting loses nothing.  Reading is paused only while more
+    than ``_READ_HIGH_WATER`` bytes are unread (unlike anyio's socket stream,
+    which pauses and resumes the transport around every read: two
+    ``epoll_ctl`` calls per read).
+    """
+
+    __slots__ = (
+        "buffered",
+        "chunks",
+        "drain_waiter",
+        "eof",
+        "exc",
+        "loop",
+        "lost",
+        "read_paused",
+        "read_waiter",
+        "transport",
+        "view",
+        "write_paused",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.eof = False
+        self.lost = False
+        self.exc: BaseException | None = None
+        self.read_paused = False
+        self.write_paused = False
+        self.read_waiter: asyncio.Future[None] | None = None
+        self.drain_waiter: asyncio.Future[None] | None = None
+        self.view = memoryview(bytearray(65536))
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.view[:nbytes]))
+
+    def data_received(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.buffered += len(data)
+        waiter = self.read_waiter
+        if waiter is not None:
+            self.read_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        if self.buffered > _READ_HIGH_WATER and not self.read_paused:
+            self.read_paused = True
+            assert self.transport is not None
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake_all()
+        return False  # close the transport: we never write after the peer's EOF
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.exc = exc
+        self._wake_all()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        waiter = self.drain_waiter
+        if waiter is not None:
+            self.drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _wake_all(self) -> None:
+        for waiter in (self.read_waiter, self.drain_waiter):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        self.read_waiter = self.drain_waiter = None
+
+
+class _AsyncioStream:
+    """A :class:`~relay_proto.api.ByteStream` straight on an asyncio transport.
+
+    Used by :class:`AnyioTransport` when anyio runs on asyncio (or uvloop):
+    TLS is then the loop's own ``ssl=`` transport, as in ``asyncio.open_connection``
+    and the official SDK, instead of anyio's ``TLSStream`` over a socket stream,
+    which on asyncio costs two extra event-loop passes per write (anyio's
+    checkpoints), a pause/resume of the transport per read and a fresh 256 KiB
+    receive buffer per read.  Waiting happens on plain futures, so anyio cancel
+    scopes cancel a blocked ``receive_some``/``send_all`` as usual; unlike
+    anyio's streams, a call that need not wait does not yield (the driver's
+    read loop waits for data on every pass, which is where it yields).
+
+    Args:
+        protocol: The connected protocol (its transport is owned from now on).
+    """
+
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, protocol: _StreamProtocol) -> None:
+        assert protocol.transport is not None
+        self._protocol = protocol
+        self._transport = protocol.transport
+
+    async def receive_some(self, max_bytes: int = 65536) -> bytes:
+        """Return at least one byte, or ``b""`` at end of stream.
+
+        Raises:
+            TransportClosed: the connection was lost or closed while reading.
+        """
+        p = self._protocol
+        chunks = p.chunks
+        if not chunks:
+            if not (p.eof or p.lost):
+                waiter: asyncio.Future[None] = p.loop.create_future()
+                p.read_waiter = waiter
+                try:
+                    await waiter
+                finally:
+                    p.read_waiter = None
+            if not chunks:
+                if p.exc is not None:
+                    raise TransportClosed(f"connection lost while reading: {p.exc!r}")
+                if p.lost and not p.eof and self._transport.is_closing():
+                    # aclose() (ours) or an abort without an error: anyio's
+                    # ClosedResourceError, not an orderly end of stream.
+                    raise TransportClosed("connection closed while reading")
+                return b""
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        if len(data) > max_bytes:
+            chunks.append(data[max_bytes:])
+            data = data[:max_bytes]
+        p.buffered = len(chunks[0]) if chunks else 0
+        if p.read_paused and p.buffered <= _READ_HIGH_WATER // 2 and not p.lost:
+            p.read_paused = False
+            self._transport.resume_reading()
+        return data
+
+    async def send_all(self, data: bytes) -> None:
+        """Write all of *data* (waiting only while the transport's buffer is full).
+
+        Raises:
+            TransportClosed: the connection was lost or closed.
+        """
+        p = self._protocol
+        if p.lost or self._transport.is_closing():
+            raise TransportClosed(f"connection lost while writing: {p.exc!r}")
+        self._transport.write(data)
+        while p.write_paused and not p.lost:
+            waiter: asyncio.Future[None] = p.loop.create_future()
+            p.drain_waiter = waiter
+            try:
+                await waiter
+            finally:
+                p.drain_waiter = None
+        if p.lost:
+            raise TransportClosed(f"connection lost while writing: {p.exc!r}")
+
+    async def aclose(self) -> None:
+        """Close at once, without waiting on the peer; never raises.
+
+        Like anyio's ``aclose_forcefully`` (and anyio's own socket streams, which
+        abort their transport): no TLS close_notify exchange, so closing a dead
+        connection cannot block.  The WebSocket close handshake has already said
+        goodbye when there was anyone to say it to.
+        """
+        self._transport.abort()
+
+
+async def _open_asyncio(host: str, port: int, ssl_context: ssl.SSLContext | None) -> ByteStream:
+    """Connect with the running asyncio loop's own TCP (and TLS) transport."""
+    loop = asyncio.get_running_loop()
+    protocol = _StreamProtocol(loop)
+    # OSError (refused, unreachable, ssl.SSLError...) propagates; a cancelled
+    # connect (the driver's connect timeout) is cleaned up by asyncio itself.
+    await loop.create_connection(
+        lambda: protocol,
+        host,
+        port,
+        ssl=ssl_context,
+        server_hostname=host if ssl_context is not None else None,
+    )
+    stream = _AsyncioStream(protocol)
+    sock = stream._transport.get_extra_info("socket")
+    if sock is not None:  # asyncio already sets it; uvloop too, but be explicit
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return stream
+
+
 def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
-    """The running asyncio loop (anyio's asyncio backend), or None under trio."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:  # no running asyncio loop: trio
+    """The running asyncio loop when called from an asyncio task, else None (trio).
+
+    ``asyncio._get_running_loop`` (public for loop implementers) returns None
+    instead of raising under trio, and asking for the current task of a known
+    loop skips the second loop lookup of ``asyncio.current_task()``: each
+    lookup is a ``getpid`` system call on Python < 3.12, and this runs a few
+    times per command.  The task check keeps trio's guest mode (trio code run
+    from asyncio callbacks, outside any asyncio task) on the trio side.
+    """
+    loop = asyncio._get_running_loop()
+    if loop is None or asyncio.current_task(loop) is None:
         return None
+    return loop
 
 
 class _AsyncioEvent:
@@ -344,6 +566,11 @@ class AnyioRuntime:
         return random.random()
 
     def current_time(self) -> float:
+        # On asyncio, the loop's clock directly (what anyio.current_time()
+        # returns there, without its backend lookup: a few calls per command).
+        loop = _asyncio_loop()
+        if loop is not None:
+            return loop.time()
         return anyio.current_time()
 
     def create_event(self) -> AsyncEvent:
@@ -356,9 +583,17 @@ class AnyioRuntime:
         return anyio.Event()
 
     def create_lock(self) -> AsyncLock:
-        # anyio.Lock hands ownership to the longest waiter on release: FIFO-fair.
+        # The driver takes this lock for every write.  On asyncio, asyncio.Lock:
+        # FIFO (a free lock is not taken while others queue), cancelled by anyio
+        # scopes like any future wait, and an uncontended acquire costs no loop
+        # pass; anyio's Lock looks up the current task three times per
+        # acquire/release and checks every enclosing cancel scope.  Elsewhere
+        # anyio.Lock, which hands ownership to the longest waiter: FIFO-fair;
+        # fast_acquire: an uncontended acquire does not yield to the loop.
         # cast: the protocol spells __aexit__ as (*exc: object).
-        return cast(AsyncLock, anyio.Lock())
+        if _asyncio_loop() is not None:
+            return cast(AsyncLock, asyncio.Lock())
+        return cast(AsyncLock, anyio.Lock(fast_acquire=True))
 
     def move_on_at(
         self, deadline: float, *, shield: bool = False

@@ -11,8 +11,9 @@ life of a client (it outlives every socket).  Three tasks, no task per event:
   event synchronously (waiters are woken by setting runtime events), then
   writes ``data_to_send()`` once: the ACKs of a whole read go out in one write;
 * the **timer** sleeps until ``get_timer()`` in a cancel scope whose deadline
-  is moved whenever new input changes the next deadline, then calls
-  ``handle_timer(now)``.
+  is moved earlier whenever new input brings the next deadline forward (a
+  later one is picked up when the timer wakes), then calls ``handle_timer(now)``
+  if something is due.
 
 Writes happen under a FIFO lock, and the bytes are taken from the core inside
 the lock, so frames go out in the order the core produced them.  Requests made
@@ -186,8 +187,16 @@ class Driver:
             self._processing = False
         scope = self._timer_scope
         if scope is not None:
+            # Only ever move the timer earlier.  A later (or no) deadline leaves
+            # the armed one in place: the timer loop then wakes up early, finds
+            # nothing due and re-arms with the current deadline.  Re-arming is a
+            # timer-handle cancel + reschedule on asyncio, and almost every
+            # command moves the deadline (a request's timeout, then back to the
+            # ping), so this saves it per command at the price of one spurious
+            # wake-up per request-timeout period.
             deadline = self.conn.get_timer()
-            scope.deadline = math.inf if deadline is None else deadline
+            if deadline is not None and deadline < scope.deadline:
+                scope.deadline = deadline
 
     async def flush(self) -> None:
         """Write everything the core has queued, in order, under the FIFO lock."""

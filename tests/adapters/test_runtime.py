@@ -351,6 +351,46 @@ async def test_tcp_stream_echo_and_eof(runtime: Any) -> None:
             await stream.send_all(b"late")
 
 
+async def test_tcp_stream_flow_control_both_ways(runtime: Any) -> None:
+    # 16 MiB echoed while nobody reads at first: more than the kernel's socket
+    # buffers on both sides hold (typically), so the stream's own receive buffer
+    # fills up, reading pauses and sends block until the reader catches up.
+    # Nothing may be lost, duplicated or reordered.
+    payload = bytes(range(256)) * (16 * 4096)
+    async with echo_server() as port:
+        stream = await runtime.default_transport.open(
+            url="", host="127.0.0.1", port=port, tls=False, ca_file=None
+        )
+
+        async def send() -> None:
+            for i in range(0, len(payload), 65536):
+                await stream.send_all(payload[i : i + 65536])
+
+        async with runtime.open_task_group() as tg:
+            tg.start_soon(send)
+            await wait_all_tasks_blocked()  # the sender is done or blocked
+            received = bytearray()
+            while len(received) < len(payload):
+                chunk = await stream.receive_some()
+                assert chunk, "unexpected EOF"
+                received += chunk
+            assert received == payload
+        await stream.aclose()
+
+
+async def test_cancelled_receive_loses_no_data(runtime: Any) -> None:
+    async with echo_server() as port:
+        stream = await runtime.default_transport.open(
+            url="", host="127.0.0.1", port=port, tls=False, ca_file=None
+        )
+        with runtime.move_on_at(runtime.current_time() + 0.02) as scope:
+            await stream.receive_some()
+        assert scope.cancelled_caught
+        await stream.send_all(b"after the cancel")
+        assert await _receive_exactly(stream, 16) == b"after the cancel"
+        await stream.aclose()
+
+
 async def test_tcp_nodelay_is_set(runtime: Any) -> None:
     import socket
 
@@ -358,11 +398,13 @@ async def test_tcp_nodelay_is_set(runtime: Any) -> None:
         stream = await runtime.default_transport.open(
             url="", host="127.0.0.1", port=port, tls=False, ca_file=None
         )
-        inner = stream._stream
         if isinstance(runtime, TrioRuntime):
-            value = inner.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            value = stream._stream.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        elif hasattr(stream, "_transport"):  # relay_anyio on asyncio: the loop's transport
+            raw = stream._transport.get_extra_info("socket")
+            value = raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         else:
-            raw = inner.extra(anyio.abc.SocketAttribute.raw_socket)
+            raw = stream._stream.extra(anyio.abc.SocketAttribute.raw_socket)
             value = raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         assert value != 0
         await stream.aclose()
