@@ -170,7 +170,8 @@ def format_table(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         lines.append("targets (relaykit-asyncio):")
         for t in summary["targets"]:
             state = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
-            lines.append(f"  {t['target']:<30} {t['ratio']:.2f}x (goal {t['goal']}): {state}")
+            measured = "-" if t["met"] is None else f"{t['ratio']:.2f}x"
+            lines.append(f"  {t['target']:<30} {measured:>6} (goal {t['goal']}): {state}")
     return "\n".join(lines)
 
 
@@ -206,7 +207,8 @@ def markdown_block(results: dict[str, Any]) -> str:
         out += ["", "| target (relaykit on asyncio) | measured | goal | |", "|---|---:|---:|---|"]
         for t in summary["targets"]:
             state = {True: "met", False: "**missed**", None: "n/a"}[t["met"]]
-            out.append(f"| {t['target']} | {t['ratio']:.2f}x | {t['goal']} | {state} |")
+            measured = "-" if t["met"] is None else f"{t['ratio']:.2f}x"
+            out.append(f"| {t['target']} | {measured} | {t['goal']} | {state} |")
     if results.get("errors"):
         out += ["", "Failed runs (left out of the medians):", ""]
         out += [
