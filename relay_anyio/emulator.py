@@ -14,15 +14,16 @@ an async API for tests::
 Waiting methods take ``timeout=`` like the official SDK's ``wait(timeout=...)``
 (hence the ASYNC109 exemptions) and raise :class:`TimeoutError`.
 
-Self-contained on purpose: it imports only anyio, the standard library and
-``relay_proto.emulator`` (not the client object model).
+Self-contained on purpose: it imports only anyio, the standard library,
+``relay_proto.emulator`` and its two private helpers (``_tls_server``: the TLS
+layer, ``_emulator_control``: the HTTP control endpoint), not the client object
+model.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import math
 import ssl
@@ -31,20 +32,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import anyio.abc
-from anyio.streams.tls import TLSListener
 
 from relay_proto.emulator import (
     Caller,
     CallRecord,
     EmulatorServer,
+    Flood,
     JournalEntry,
     MessageRecord,
     NumberBehavior,
 )
+
+from ._emulator_control import serve_control
+from ._tls_server import HANDSHAKE_TIMEOUT, TLSServerStream
 
 __all__ = [
     "CallRecord",
@@ -123,7 +126,7 @@ class EmulatedCall:
 class _ConnIO:
     __slots__ = ("scope", "stream", "wake")
 
-    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream | TLSServerStream) -> None:
         self.stream = stream
         self.wake = anyio.Event()
         self.scope = anyio.CancelScope()
@@ -191,11 +194,15 @@ class Emulator:
         )
         self._bind_host, self._bind_port = host, port
         self._tls = (tls_cert, tls_key) if tls_cert and tls_key else None
+        self._ssl_context: ssl.SSLContext | None = None
         self._control_port = control_port
         self._io: dict[int, _ConnIO] = {}
         self._tg: anyio.abc.TaskGroup | None = None
         self._changed = anyio.Event()
+        self._waiters = 0  # tasks in _wait: only they need _changed
         self._timer_wake = anyio.Event()
+        self._timer_due = math.inf  # the deadline the timer loop sleeps until
+        self._floods: list[tuple[Flood, anyio.Event]] = []
         self._listeners: list[anyio.abc.Listener[Any]] = []
         self.port = 0
         self.control_port: int | None = None
@@ -226,15 +233,14 @@ class Emulator:
             local_host=self._bind_host, local_port=self._bind_port
         )
         self.port = tcp.extra(anyio.abc.SocketAttribute.local_port)
-        listener: anyio.abc.Listener[Any] = tcp
         if self._tls is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self._tls[0], self._tls[1])
-            listener = TLSListener(tcp, context, standard_compatible=False)
-        self._listeners.append(listener)
+            self._ssl_context = context
+        self._listeners.append(tcp)
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
-        self._tg.start_soon(listener.serve, self._serve_conn)
+        self._tg.start_soon(tcp.serve, self._accept)
         self._tg.start_soon(self._timer_loop)
         if self._control_port is not None:
             ctl = await anyio.create_tcp_listener(
@@ -242,7 +248,7 @@ class Emulator:
             )
             self.control_port = ctl.extra(anyio.abc.SocketAttribute.local_port)
             self._listeners.append(ctl)
-            self._tg.start_soon(ctl.serve, self._serve_control)
+            self._tg.start_soon(ctl.serve, functools.partial(serve_control, self))
         logger.info("emulator: listening on %s", self.url)
         return self
 
@@ -266,16 +272,53 @@ class Emulator:
 
     # ------------------------------------------------------------------ I/O plumbing
     def _after(self) -> None:
-        """After any input to the sans-IO server: wake writers, the timer and waiters."""
-        for cid in self.server.pending_output():
+        """After any input to the sans-IO server: wake writers, the timer and waiters.
+
+        Called once per read, so it wakes only what has something to do: the timer
+        loop if the next deadline moved earlier, a flood's waiter once the flood is
+        done, and the generic waiters only while there are any.
+        """
+        server = self.server
+        for cid in server.pending_output():
             io = self._io.get(cid)
             if io is not None:
                 io.wake.set()
-        self._timer_wake.set()
-        self._changed.set()
-        self._changed = anyio.Event()
+        deadline = server.get_timer()
+        if deadline is not None and deadline < self._timer_due:
+            self._timer_wake.set()
+        for flood, done in self._floods:
+            if flood.done:
+                done.set()
+        if self._waiters:
+            self._changed.set()
+            self._changed = anyio.Event()
 
-    async def _serve_conn(self, stream: anyio.abc.ByteStream) -> None:
+    async def _accept(self, tcp: anyio.abc.ByteStream) -> None:
+        """A new socket: the TLS handshake if serving ``wss://``, then the connection."""
+        if self._ssl_context is None:
+            await self._serve_conn(tcp)
+            return
+        # Our own TLS layer rather than anyio's TLSListener: it returns all the records
+        # of a socket read at once (see relay_anyio._tls_server).
+        tls = TLSServerStream(tcp, self._ssl_context)
+        try:
+            with anyio.fail_after(HANDSHAKE_TIMEOUT):
+                await tls.handshake()
+        except (
+            TimeoutError,
+            anyio.EndOfStream,
+            anyio.BrokenResourceError,
+            anyio.ClosedResourceError,
+            ssl.SSLError,
+            OSError,
+        ) as exc:
+            logger.info("emulator: TLS handshake failed: %s", type(exc).__name__)
+            with anyio.CancelScope(shield=True), contextlib.suppress(OSError):
+                await tcp.aclose()
+            return
+        await self._serve_conn(tls)
+
+    async def _serve_conn(self, stream: anyio.abc.ByteStream | TLSServerStream) -> None:
         server = self.server
         cid = server.connection_made(anyio.current_time())
         io = _ConnIO(stream)
@@ -359,13 +402,17 @@ class Emulator:
             deadline = server.get_timer()
             now = anyio.current_time()
             if deadline is not None and deadline <= now:
+                self._timer_due = -math.inf  # running timers: any new one is seen above
                 server.handle_timer(now)
                 self._after()
                 continue
-            with anyio.move_on_after(math.inf if deadline is None else deadline - now):
+            self._timer_due = math.inf if deadline is None else deadline
+            with anyio.move_on_after(self._timer_due - now):
                 await self._timer_wake.wait()
+            self._timer_due = -math.inf
 
     async def _wait(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
+        self._waiters += 1
         try:
             with anyio.fail_after(timeout):
                 while not predicate():
@@ -374,6 +421,8 @@ class Emulator:
             raise TimeoutError(
                 f"emulator: timed out after {timeout} s waiting for {what}"
             ) from None
+        finally:
+            self._waiters -= 1
 
     # ------------------------------------------------------------------ calls & messages
     async def wait_for_subscriber(self, context: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109
@@ -567,127 +616,21 @@ class Emulator:
         self.server.journal.enabled = False  # keep the benchmark's cost on the client
         try:
             flood = self.server.flood(count, anyio.current_time(), calls, window)
-            self._after()
-            await self._wait(lambda: flood.done, timeout, "the flood to be ACKed")
+            # A dedicated event that _after sets once the flood is done: the waiter
+            # is not woken for every ACK of the flood.
+            done = anyio.Event()
+            entry = (flood, done)
+            self._floods.append(entry)
+            try:
+                self._after()
+                with anyio.fail_after(timeout):
+                    await done.wait()
+            except TimeoutError:
+                raise TimeoutError(
+                    f"emulator: timed out after {timeout} s waiting for the flood to be ACKed"
+                ) from None
+            finally:
+                self._floods.remove(entry)
         finally:
             self.server.journal.enabled = journal_on
         return FloodResult(flood.sent, flood.acked, anyio.current_time() - start)
-
-    # ------------------------------------------------------------------ control endpoint
-    async def _serve_control(self, stream: anyio.abc.ByteStream) -> None:
-        async with stream:
-            try:
-                with anyio.fail_after(60):
-                    status, body = await self._control_request(stream)
-            except TimeoutError:
-                status, body = 408, {"error": "request timeout"}
-            except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
-                return
-            payload = json.dumps(body).encode()
-            reason = {
-                200: "OK",
-                201: "Created",
-                400: "Bad Request",
-                404: "Not Found",
-                408: "Request Timeout",
-                504: "Gateway Timeout",
-            }.get(status, "Error")
-            head = (
-                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
-            )
-            try:
-                await stream.send(head.encode() + payload)
-            except (anyio.BrokenResourceError, OSError):
-                return
-
-    async def _control_request(self, stream: anyio.abc.ByteStream) -> tuple[int, Any]:
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            buf += await stream.receive(65536)
-            if len(buf) > 1 << 20:
-                return 400, {"error": "request too large"}
-        head, _, body = buf.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        try:
-            method, target, _ = lines[0].split(" ", 2)
-        except ValueError:
-            return 400, {"error": "malformed request line"}
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value.strip() or 0)
-        while len(body) < length:
-            body += await stream.receive(65536)
-        try:
-            data = json.loads(body) if body else {}
-        except ValueError:
-            return 400, {"error": "body is not JSON"}
-        url = urlsplit(target)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        return await self._route(method, url.path.rstrip("/"), query, data)
-
-    async def _route(
-        self, method: str, path: str, query: dict[str, str], data: Any
-    ) -> tuple[int, Any]:
-        if not isinstance(data, dict):
-            return 400, {"error": "body must be a JSON object"}
-        if method == "GET" and path in ("", "/health"):
-            return 200, {"ok": True, "url": self.url}
-        if method == "POST" and path == "/calls":
-            try:
-                script = Caller.from_json(data.get("script", {}))
-                call = await self.place_call(
-                    str(data.get("context", "")),
-                    script,
-                    from_number=str(data.get("from_number", "+15550000001")),
-                    to_number=str(data.get("to_number", "+15550000002")),
-                    wait_subscriber=float(data.get("wait_subscriber", 5.0)),
-                )
-            except (ValueError, TypeError) as exc:
-                return 400, {"error": str(exc)}
-            except TimeoutError as exc:
-                return 404, {"error": str(exc)}
-            return 201, {"call_id": call.call_id}
-        if method == "GET" and path.startswith("/calls/"):
-            call_id = path[len("/calls/") :]
-            if call_id not in self.server.records:
-                return 404, {"error": f"unknown call {call_id}"}
-            handle = self.call(call_id)
-            wait = float(query.get("wait", 0) or 0)
-            if wait > 0:
-                try:
-                    await handle.wait_ended(wait)
-                except TimeoutError as exc:
-                    return 504, {"error": str(exc), "record": handle.record.to_json()}
-            return 200, handle.record.to_json()
-        if method == "POST" and path == "/messages":
-            try:
-                message_id = await self.send_inbound_message(
-                    context=str(data.get("context", "")),
-                    from_number=str(data.get("from_number", "")),
-                    to_number=str(data.get("to_number", "")),
-                    body=str(data.get("body", "")),
-                    media=data.get("media"),
-                )
-            except (ValueError, TypeError) as exc:
-                return 400, {"error": str(exc)}
-            except TimeoutError as exc:
-                return 404, {"error": str(exc)}
-            return 201, {"message_id": message_id}
-        if method == "GET" and path == "/journal":
-            entries = self.journal(query.get("method"), query.get("direction"))
-            return 200, [
-                {
-                    "seq": e.seq,
-                    "conn_id": e.conn_id,
-                    "direction": e.direction,
-                    "kind": e.kind,
-                    "method": e.method,
-                    "event_type": e.event_type,
-                    "id": e.id,
-                }
-                for e in entries
-            ]
-        return 404, {"error": f"no route for {method} {path}"}
