@@ -74,6 +74,11 @@ class _Waiter:
         self.error: BaseException | None = None
 
 
+# At most this many events are kept between a command's outcome and the
+# resumption of the task awaiting it (normally: the rest of one socket read).
+_CATCHUP_LIMIT = 32
+
+
 class Call(CallExtrasMixin):
     """A live RELAY call (inbound from ``on_call``, outbound from ``dial()``).
 
@@ -97,10 +102,12 @@ class Call(CallExtrasMixin):
         "__dict__",
         "__weakref__",
         "_actions",
+        "_catchup",
         "_client",
         "_ended",
         "_ended_event",
         "_listeners",
+        "_missed",
         "_waiters",
         "call_id",
         "context",
@@ -144,6 +151,10 @@ class Call(CallExtrasMixin):
         self._listeners: dict[str, list[EventHandler]] | None = None
         self._actions: dict[str, Action] | None = None
         self._waiters: list[_Waiter] | None = None
+        # Events that reached the call after a command's outcome, before the
+        # task awaiting it could run (see wait_for); None almost always.
+        self._catchup: list[RelayEvent] | None = None
+        self._missed: list[RelayEvent] | None = None
         self._ended = client._runtime.create_event()
         self._ended_event: RelayEvent | None = None
 
@@ -176,14 +187,14 @@ class Call(CallExtrasMixin):
         """
         # Documented: 404/410 mean the call (or the action) no longer exists.
         request_id, driver = self._send(method, extra_params)
-        return self._client._await_outcome(request_id, driver, call_gone_ok=self.call_id)
+        return self._client._await_outcome(request_id, driver, call=self, call_gone_ok=True)
 
     async def _execute_raw(
         self, method: str, extra_params: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """Like :meth:`_execute`, but a 404/410 raises :class:`CallGoneError`."""
         request_id, driver = self._send(method, extra_params)
-        return await self._client._await_outcome(request_id, driver)
+        return await self._client._await_outcome(request_id, driver, call=self)
 
     def _send(self, method: str, extra_params: Mapping[str, Any] | None) -> tuple[str, Driver]:
         # Sent synchronously and awaited by the caller: no coroutine (and no
@@ -192,6 +203,7 @@ class Call(CallExtrasMixin):
         params: dict[str, Any] = {"node_id": self.node_id, "call_id": self.call_id}
         if extra_params:
             params.update(extra_params)
+        self._missed = None  # a new command: what came before it is no longer "just now"
         return self._client._send_request(f"calling.{method}", params)
 
     async def _start_action(
@@ -268,6 +280,8 @@ class Call(CallExtrasMixin):
                 action = actions.get(control_id) if control_id else None
                 if action is not None:
                     action._on_event(event)
+        if self._catchup is not None and len(self._catchup) < _CATCHUP_LIMIT:
+            self._catchup.append(event)
         if self._waiters:
             self._check_waiters(event, self._waiters)
         if self._listeners:
@@ -277,6 +291,30 @@ class Call(CallExtrasMixin):
                     self._client._call_listener(handler, event)
         if self.state == CALL_STATE_ENDED and not self._ended.is_set():
             self._mark_ended(event)
+
+    def _outcome_delivered(self) -> None:
+        """A command's outcome for this call was dispatched: start catching up."""
+        if self._catchup is None:
+            self._catchup = []
+
+    def _resumed(self) -> None:
+        """The task awaiting a command on this call runs again: keep what it missed."""
+        caught, self._catchup = self._catchup, None
+        if caught:
+            self._missed = caught
+
+    def _take_missed(
+        self, event_type: str, predicate: Callable[[RelayEvent], bool] | None
+    ) -> RelayEvent | None:
+        """The first missed event matching, consumed with every one before it."""
+        missed = self._missed
+        if not missed:
+            return None
+        for index, event in enumerate(missed):
+            if event.event_type == event_type and (predicate is None or predicate(event)):
+                del missed[: index + 1]
+                return event
+        return None
 
     def _check_waiters(self, event: RelayEvent, waiters: list[_Waiter]) -> None:
         for waiter in tuple(waiters):
@@ -309,6 +347,15 @@ class Call(CallExtrasMixin):
     ) -> RelayEvent:
         """Wait for the next event of *event_type* (matching *predicate*) on this call.
 
+        "Next" counts from the result of this call's last command: events that
+        arrived after that result but before the awaiting task could run (the
+        rest of the same socket read, typically) are seen here, so
+        ``await call.connect(...)`` followed by ``await call.wait_for(
+        EVENT_CALL_CONNECT, ...)`` cannot miss a ``connected`` that came right
+        behind the connect result.  Each such event is returned at most once.
+        (The official SDK only sees events that arrive after ``wait_for`` is
+        called.)
+
         If the call ends first, this returns the call's ``ended`` state event
         instead of waiting forever (check ``call.state``).
 
@@ -316,6 +363,9 @@ class Call(CallExtrasMixin):
             TimeoutError: *timeout* seconds passed first.
             Exception: Whatever *predicate* raised.
         """
+        missed = self._take_missed(event_type, predicate)
+        if missed is not None:
+            return missed
         if self._ended.is_set():
             assert self._ended_event is not None
             return self._ended_event
@@ -346,6 +396,7 @@ class Call(CallExtrasMixin):
         Raises:
             TimeoutError: *timeout* seconds passed first.
         """
+        self._missed = None  # not needed for this wait; don't hold on to them
         if not self._ended.is_set():
             runtime = self._client._runtime
             if timeout is None:

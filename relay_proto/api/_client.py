@@ -465,31 +465,41 @@ class RelayClient(ClientDispatch):
         return request_id, driver
 
     async def _await_outcome(
-        self, request_id: str, driver: Driver, *, call_gone_ok: str | None = None
+        self,
+        request_id: str,
+        driver: Driver,
+        *,
+        call: Call | None = None,
+        call_gone_ok: bool = False,
     ) -> dict[str, Any]:
         """Wait for the outcome of a request sent with :meth:`_send_request`.
 
         Args:
-            call_gone_ok: A call id: a 404/410 answer means that call (or its
-                action) no longer exists, which is logged and returns ``{}``
-                instead of raising :class:`~relay_proto.CallGoneError`.
+            call: The call the request is for: events that reach it between the
+                outcome and this task's resumption are kept for its next
+                ``wait_for`` (see :meth:`Call.wait_for`).
+            call_gone_ok: A 404/410 answer means *call* (or its action) no longer
+                exists, which is logged and returns ``{}`` instead of raising
+                :class:`~relay_proto.CallGoneError`.
         """
-        pending = PendingRequest(self._runtime.create_event())
+        pending = PendingRequest(self._runtime.create_event(), call)
         self._pending[request_id] = pending
         driver.kick()
         try:
             await pending.done.wait()
         finally:
             self._pending.pop(request_id, None)
+            if call is not None:
+                call._resumed()
         outcome = pending.outcome
         if type(outcome) is ResponseReceived:
             return dict(outcome.result)
         if type(outcome) is RequestFailed:
-            if outcome.call_gone and call_gone_ok is not None:
+            if outcome.call_gone and call_gone_ok and call is not None:
                 logger.info(
                     "%s on call %s: %s (call gone, ignored)",
                     outcome.method,
-                    call_gone_ok,
+                    call.call_id,
                     outcome.message or outcome.code,
                 )
                 return {}

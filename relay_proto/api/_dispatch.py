@@ -54,10 +54,11 @@ logger = logging.getLogger("relaykit.client")
 class PendingRequest:
     """One request waiting for its outcome event."""
 
-    __slots__ = ("done", "outcome")
+    __slots__ = ("call", "done", "outcome")
 
-    def __init__(self, done: AsyncEvent) -> None:
+    def __init__(self, done: AsyncEvent, call: Call | None = None) -> None:
         self.done = done
+        self.call = call  # the call a command is for, if any
         self.outcome: Event | None = None
 
 
@@ -163,6 +164,8 @@ class ClientDispatch:
         if pending is not None:
             pending.outcome = event
             pending.done.set()
+            if pending.call is not None:
+                pending.call._outcome_delivered()
 
     def _new_call(self, params: Any, call_id: str, *, tag: str = "", context: str = "") -> Call:
         def text(key: str) -> str:

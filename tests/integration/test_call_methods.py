@@ -344,3 +344,29 @@ async def test_call_properties(adapter: Any) -> None:
     assert ended.params["call_state"] == "ended"
     assert final == "ended"
     assert reason == "hangup"
+
+
+async def test_wait_for_sees_an_event_that_came_with_the_command_result(adapter: Any) -> None:
+    # The emulator writes calling.connect's result and the "connecting" event
+    # together: the handler can only ask for the event once the result is
+    # back, after both were dispatched, and must still get it -- once.
+    async with emulator() as emu:
+
+        async def handler(call: Any) -> Any:
+            await call.answer()
+            await call.connect([[DEVICE]])
+            connecting = await call.wait_for(
+                "calling.call.connect", lambda e: e.connect_state == "connecting", timeout=2
+            )
+            connected = await call.wait_for(
+                "calling.call.connect", lambda e: e.connect_state == "connected", timeout=5
+            )
+            with pytest.raises(TimeoutError):  # "connecting" is returned only once
+                await call.wait_for(
+                    "calling.call.connect", lambda e: e.connect_state == "connecting", timeout=0.05
+                )
+            return connecting, connected
+
+        _, (connecting, connected) = await run_inbound(adapter, emu, handler)
+    assert connecting.connect_state == "connecting"
+    assert connected.connect_state == "connected"
