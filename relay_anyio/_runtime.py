@@ -167,9 +167,8 @@ class AnyioTransport:
 
 
 # Read-side flow control of the asyncio stream: stop reading from the socket while
-# this much received data is waiting for the reader (a slow consumer), resume
-# once the reader has taken it.  RELAY frames are small; this only bounds memory.
-_READ_HIGH_WATER = 1 << 20
+# this much received data waits for the reader, resume once it has taken it all.
+_READ_HIGH_WATER = 1 << 18
 
 
 class _StreamProtocol(asyncio.BufferedProtocol):
@@ -179,9 +178,8 @@ class _StreamProtocol(asyncio.BufferedProtocol):
     not a fresh 256 KiB ``bytes`` per read, and received data is only ever
     appended to ``chunks`` here; the reader takes it from there, so a reader
     cancelled while waiting loses nothing.  Reading is paused only while more
-    than ``_READ_HIGH_WATER`` bytes are unread (unlike anyio's socket stream,
-    which pauses and resumes the transport around every read: two
-    ``epoll_ctl`` calls per read).
+    than ``_READ_HIGH_WATER`` bytes wait for the reader, not around every read
+    as anyio's socket stream does (two ``epoll_ctl`` calls per read).
     """
 
     __slots__ = (
@@ -231,6 +229,7 @@ class _StreamProtocol(asyncio.BufferedProtocol):
             if not waiter.done():
                 waiter.set_result(None)
         if self.buffered > _READ_HIGH_WATER and not self.read_paused:
+            # The reader is far behind: leave the rest in the kernel for now.
             self.read_paused = True
             assert self.transport is not None
             self.transport.pause_reading()
@@ -295,6 +294,13 @@ class _AsyncioStream:
         """
         p = self._protocol
         chunks = p.chunks
+        if chunks:
+            # Data is already here (the reader is behind): still let the other
+            # tasks run once before taking it, as a read that waits would.
+            # Otherwise a backlog is dispatched batch after batch without a
+            # pause, and e.g. a burst of inbound calls spawns every handler
+            # before any of them runs (a higher peak of calls in flight).
+            await asyncio.sleep(0)
         if not chunks:
             if not (p.eof or p.lost):
                 waiter: asyncio.Future[None] = p.loop.create_future()
@@ -311,13 +317,21 @@ class _AsyncioStream:
                     # ClosedResourceError, not an orderly end of stream.
                     raise TransportClosed("connection closed while reading")
                 return b""
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        chunks.clear()
-        if len(data) > max_bytes:
-            chunks.append(data[max_bytes:])
-            data = data[:max_bytes]
-        p.buffered = len(chunks[0]) if chunks else 0
-        if p.read_paused and p.buffered <= _READ_HIGH_WATER // 2 and not p.lost:
+        # Whole chunks (socket reads) up to max_bytes, oldest first: no copy of
+        # the rest of the buffer per call when the reader is behind.
+        first = chunks[0]
+        if len(first) > max_bytes:
+            data = first[:max_bytes]
+            chunks[0] = first[max_bytes:]
+        else:
+            size, taken = len(first), 1
+            while taken < len(chunks) and size + len(chunks[taken]) <= max_bytes:
+                size += len(chunks[taken])
+                taken += 1
+            data = first if taken == 1 else b"".join(chunks[:taken])
+            del chunks[:taken]
+        p.buffered -= len(data)
+        if p.read_paused and not p.buffered and not p.lost:
             p.read_paused = False
             self._transport.resume_reading()
         return data
