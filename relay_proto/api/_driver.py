@@ -59,7 +59,7 @@ __all__ = ["Driver"]
 
 logger = logging.getLogger("relaykit.client")
 
-_READ_SIZE = 65536
+_READ_SIZE = 16384
 
 
 class Driver:
