@@ -326,7 +326,9 @@ async def test_call_properties(adapter: Any) -> None:
     async with emulator() as emu:
 
         async def inspect_call(call: Any) -> Any:
-            snapshot = (call.context, call.direction, dict(call.device), call.state, call.call_id)
+            device = call.device  # decoded on first use, then the same object
+            assert call.device is device
+            snapshot = (call.context, call.direction, dict(device), call.state, call.call_id)
             await call.answer()
             answered = await call.wait_for_answered(timeout=5)
             await call.hangup()
@@ -338,6 +340,7 @@ async def test_call_properties(adapter: Any) -> None:
     assert context == "sales"  # the context it arrived on, not the protocol string
     assert direction == "inbound"
     assert device["type"] == "phone"
+    assert device["params"]["from_number"] == ecall.record.from_number
     assert state == "created"
     assert call_id == ecall.call_id
     assert answered.call_state in ("answered", "ending", "ended")
