@@ -59,6 +59,10 @@ __all__ = ["Driver"]
 
 logger = logging.getLogger("relaykit.client")
 
+# At most one TLS record's worth per pass: a burst (say, 1000 inbound calls) is
+# dispatched in batches with the handlers it starts running in between, which
+# keeps fewer commands in flight at once; a flood still shares one write of ACKs
+# per ~50 events.  (See docs/performance.md.)
 _READ_SIZE = 16384
 
 
