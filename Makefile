@@ -31,7 +31,7 @@ pytest: $(STAMP)
 
 ## make demo: the seed IVR against the embedded local emulator, with a trace of each call.
 demo: $(STAMP)
-	$(BIN)/python -m relay_anyio.demo
+	$(BIN)/python -m relaykit.demo
 
 ## make emulator: a local RELAY emulator on ws://127.0.0.1:8765 (project "demo", token "demo").
 emulator: $(STAMP)

@@ -1,6 +1,6 @@
 """The emulator as the benchmarks drive it.
 
-A thin layer over the public API of :class:`relay_anyio.emulator.Emulator`:
+A thin layer over the public API of :class:`relaykit.emulator.Emulator`:
 ``offer_calls`` places inbound calls whose far end never hangs up (and never
 gives up ringing while the client is busy answering the others), ``flood``
 is the emulator's ``flood_events`` benchmark hook.  The emulator's journal is
@@ -42,10 +42,10 @@ ServerFactory = Callable[[TlsMaterial], AbstractAsyncContextManager[Any]]
 
 
 class EmulatorServer:
-    """:class:`BenchServer` over a running :class:`relay_anyio.emulator.Emulator`."""
+    """:class:`BenchServer` over a running :class:`relaykit.emulator.Emulator`."""
 
     def __init__(self, emulator: Any) -> None:
-        from relay_anyio.emulator import Caller
+        from relaykit.emulator import Caller
 
         self.emulator = emulator
         self.host: str = emulator.host
@@ -76,7 +76,7 @@ class EmulatorServer:
 @asynccontextmanager
 async def open_emulator(tls: TlsMaterial) -> AsyncIterator[EmulatorServer]:
     """Start a fresh emulator on ``wss://127.0.0.1:<free port>`` with *tls*'s certificate."""
-    from relay_anyio.emulator import Emulator
+    from relaykit.emulator import Emulator
 
     async with Emulator(
         project=PROJECT,

@@ -1,6 +1,6 @@
 """The emulator without sockets: the client core and the server core joined in memory.
 
-``relay_proto.emulator.EmulatorServer`` is the whole emulator without I/O, and
+``relaykit.emulator.EmulatorServer`` is the whole emulator without I/O, and
 ``relay_proto.RelayConnection`` is the whole client without I/O.  Here they
 exchange bytes directly, on a fake clock that jumps to the next deadline, so a
 complete call (connect, answer, menu, digit, hangup) takes microseconds and gives
@@ -16,7 +16,7 @@ from relay_proto import (
     RelayConnection,
     SessionAuthenticated,
 )
-from relay_proto.emulator import Caller, EmulatorServer
+from relaykit.emulator import Caller, EmulatorServer
 
 server = EmulatorServer(project="p", token="t")  # real durations, on the fake clock
 client = RelayConnection("emulator.test")

@@ -6,7 +6,7 @@ Run it with ``pytest examples/test_my_ivr.py`` (needs pytest and anyio's pytest 
 import pytest
 
 from relay_anyio import RelayClient  # or: from signalwire.relay import RelayClient (wss, see above)
-from relay_anyio.emulator import Caller, Emulator
+from relaykit.emulator import Caller, Emulator
 
 pytestmark = pytest.mark.anyio
 

@@ -1,17 +1,17 @@
 """relay_anyio: the relaykit RELAY client on anyio (asyncio, or trio through anyio).
 
 A program written for ``signalwire.relay`` runs with only its import line
-changed.  Everything below is the object model of :mod:`relay_proto.api`,
+changed.  Everything below is the object model of :mod:`relaykit.client`,
 re-exported unchanged, with :class:`RelayClient` bound to :class:`AnyioRuntime`
 (the default TCP/TLS transport; pass ``transport=HttpxWsTransport()`` to go
 through httpx and its proxy settings).
 """
 
-from relay_proto.api import *  # noqa: F403
-from relay_proto.api import __all__ as _api_all
+from relaykit.client import *  # noqa: F403
+from relaykit.client import __all__ as _api_all
 
 # Spelled out for type checkers, which cannot follow api's computed __all__.
-from relay_proto.api._constants import *  # noqa: F403
+from relaykit.client._constants import *  # noqa: F403
 
 from ._client import RelayClient as RelayClient
 from ._httpx import HttpxWsTransport

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relay_proto import api
+from relaykit import client as api
 
 from ._runtime import AnyioRuntime
 

@@ -23,7 +23,7 @@ import anyio
 import anyio.abc
 from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
 
-from relay_proto.api._runtime import ByteStream, MessageStream, TaskGroup, TransportClosed
+from relaykit.client import ByteStream, MessageStream, TaskGroup, TransportClosed
 
 if TYPE_CHECKING:
     from types import ModuleType, TracebackType
@@ -54,7 +54,7 @@ def _import_httpx() -> tuple[ModuleType, ModuleType]:
 
 
 class _HttpxWsStream:
-    """A :class:`~relay_proto.api.MessageStream` over an httpx-ws session."""
+    """A :class:`~relaykit.client.MessageStream` over an httpx-ws session."""
 
     def __init__(self, session: AsyncWebSocketSession, max_message_size: int) -> None:
         self._session = session
@@ -206,7 +206,7 @@ class HttpxWsTransport:
             task_group: The driver's task group, which hosts the owner task.
 
         Returns:
-            A :class:`~relay_proto.api.MessageStream`.
+            A :class:`~relaykit.client.MessageStream`.
 
         Raises:
             RuntimeError: no task group to hold the connection in.

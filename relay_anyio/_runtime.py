@@ -1,9 +1,9 @@
-"""The anyio runtime: :class:`relay_proto.api.Runtime` on asyncio or trio via anyio.
+"""The anyio runtime: :class:`relaykit.client.Runtime` on asyncio or trio via anyio.
 
 Everything here is a thin mapping onto anyio primitives; the object model in
-:mod:`relay_proto.api` decides everything.  The one place with some substance is
+:mod:`relaykit.client` decides everything.  The one place with some substance is
 the default transport, which turns anyio's stream exceptions into the
-``OSError``/:class:`~relay_proto.api.TransportClosed` contract at the boundary
+``OSError``/:class:`~relaykit.client.TransportClosed` contract at the boundary
 (the way ``map_exceptions`` does in ``httpcore/_exceptions.py``).  On asyncio it
 uses the loop's own TCP/TLS transport instead of anyio's streams, and a few
 primitives on the per-command path (lock, event, clock) are asyncio's own: anyio
@@ -32,7 +32,7 @@ import anyio.abc
 import anyio.lowlevel
 from anyio.streams.tls import TLSStream
 
-from relay_proto.api._runtime import (
+from relaykit.client import (
     AsyncEvent,
     AsyncLock,
     ByteStream,
@@ -57,7 +57,7 @@ _BROKEN = (anyio.BrokenResourceError, anyio.ClosedResourceError)
 
 
 class AnyioStream:
-    """A :class:`~relay_proto.api.ByteStream` over an anyio byte stream (TCP or TLS).
+    """A :class:`~relaykit.client.ByteStream` over an anyio byte stream (TCP or TLS).
 
     Args:
         stream: A connected anyio byte stream, owned from now on.
@@ -263,7 +263,7 @@ class _StreamProtocol(asyncio.BufferedProtocol):
 
 
 class _AsyncioStream:
-    """A :class:`~relay_proto.api.ByteStream` straight on an asyncio transport.
+    """A :class:`~relaykit.client.ByteStream` straight on an asyncio transport.
 
     Used by :class:`AnyioTransport` when anyio runs on asyncio (or uvloop):
     TLS is then the loop's own ``ssl=`` transport, as in ``asyncio.open_connection``
@@ -557,7 +557,7 @@ class _AsyncioTaskPool:
 
 
 class AnyioRuntime:
-    """:class:`relay_proto.api.Runtime` on anyio (asyncio or trio underneath).
+    """:class:`relaykit.client.Runtime` on anyio (asyncio or trio underneath).
 
     Args:
         backend: The event loop :meth:`run` starts (``"asyncio"`` or ``"trio"``).

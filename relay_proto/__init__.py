@@ -1,9 +1,15 @@
 """relay_proto: the sans-IO core of relaykit (SignalWire RELAY over JSON-RPC/WebSocket).
 
 Bytes and timer ticks go in; bytes to send, typed events and the next deadline
-come out.  Nothing here performs I/O, reads a clock or draws randomness.
+come out.  Nothing here performs I/O, reads a clock or draws randomness; ids and
+jitter come from callables passed in.  This package is the core and nothing
+else: the object model (``relaykit.client``), the emulator (``relaykit.emulator``)
+and the event-loop bindings (``relay_anyio``, ``relay_trio``) import only the
+names below and the public codec module :mod:`relay_proto.rpc`.
 """
 
+from . import rpc
+from ._backoff import BACKOFF_FACTOR, BACKOFF_MAX, BACKOFF_MIN
 from ._connection import RelayConnection
 from ._credentials import RELAY_VERSION
 from ._errors import (
@@ -22,7 +28,7 @@ from ._errors import (
 from ._events import *  # noqa: F403
 from ._events import __all__ as _events_all
 from ._routing import ACTION_KINDS, CallInfo, is_call_scoped
-from ._session import DEFAULT_AGENT
+from ._session import DEFAULT_AGENT, MAX_AUTH_REJECTIONS
 from ._state import SessionState
 from ._ws import DEFAULT_MAX_MESSAGE_SIZE
 
@@ -30,8 +36,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTION_KINDS",
+    "BACKOFF_FACTOR",
+    "BACKOFF_MAX",
+    "BACKOFF_MIN",
     "DEFAULT_AGENT",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "MAX_AUTH_REJECTIONS",
     "RELAY_VERSION",
     "AuthenticationFailed",
     "CallInfo",
@@ -49,5 +59,6 @@ __all__ = [
     "SessionState",
     "__version__",
     "is_call_scoped",
+    "rpc",
     *_events_all,
 ]

@@ -56,7 +56,8 @@ from ._events import (
 )
 from ._requests import CONNECT, PING, USER, PendingRequest, RequestTable
 from ._routing import Router, is_call_scoped
-from ._rpc import (
+from ._state import SessionInput, SessionState, SessionStateMachine
+from .rpc import (
     Request,
     Response,
     ResponseError,
@@ -67,7 +68,6 @@ from ._rpc import (
     is_success_code,
     result_code,
 )
-from ._state import SessionInput, SessionState, SessionStateMachine
 
 __all__ = ["CLOSE_TIMEOUT", "DEFAULT_AGENT", "Session"]
 

@@ -1,18 +1,18 @@
 """relay_trio: the relaykit RELAY client on trio, natively (no anyio anywhere).
 
 The same public API as ``relay_anyio`` (the object model of
-:mod:`relay_proto.api`, re-exported unchanged) with :class:`RelayClient` bound
+:mod:`relaykit.client`, re-exported unchanged) with :class:`RelayClient` bound
 to :class:`TrioRuntime`: ``trio.open_tcp_stream``/``trio.SSLStream``,
 nurseries, ``trio.Event`` and cancel scopes.  Trio-native entry points:
 ``async with relay_trio.open_client(...) as client:`` inside your own
 nursery-structured code, and the blocking ``client.run()`` (``trio.run``).
 """
 
-from relay_proto.api import *  # noqa: F403
-from relay_proto.api import __all__ as _api_all
+from relaykit.client import *  # noqa: F403
+from relaykit.client import __all__ as _api_all
 
 # Spelled out for type checkers, which cannot follow api's computed __all__.
-from relay_proto.api._constants import *  # noqa: F403
+from relaykit.client._constants import *  # noqa: F403
 
 from ._client import RelayClient as RelayClient
 from ._client import open_client

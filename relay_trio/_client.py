@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from relay_proto import api
+from relaykit import client as api
 
 from ._runtime import TrioRuntime
 

@@ -1,4 +1,4 @@
-"""The trio runtime: :class:`relay_proto.api.Runtime` on trio's own primitives.
+"""The trio runtime: :class:`relaykit.client.Runtime` on trio's own primitives.
 
 Nurseries, ``trio.CancelScope``, ``trio.Event``, ``trio.StrictFIFOLock`` and
 trio's streams, with nothing in between, so tracebacks and cancellation are
@@ -20,7 +20,7 @@ from typing import TypeVar, cast
 import trio
 import trio.lowlevel
 
-from relay_proto.api._runtime import (
+from relaykit.client import (
     AsyncEvent,
     AsyncLock,
     ByteStream,
@@ -43,7 +43,7 @@ _BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError)
 
 
 class TrioStream:
-    """A :class:`~relay_proto.api.ByteStream` over a ``trio.abc.Stream`` (TCP or TLS).
+    """A :class:`~relaykit.client.ByteStream` over a ``trio.abc.Stream`` (TCP or TLS).
 
     Args:
         stream: A connected ``trio.SocketStream`` or ``trio.SSLStream``, owned from now on.
@@ -150,7 +150,7 @@ class TrioTransport:
 
 
 class TrioRuntime:
-    """:class:`relay_proto.api.Runtime` on trio.
+    """:class:`relaykit.client.Runtime` on trio.
 
     Args:
         transport: The transport to open connections with (default: :class:`TrioTransport`).

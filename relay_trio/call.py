@@ -1,4 +1,4 @@
-"""``signalwire.relay.call`` for relay_trio (see :mod:`relay_proto.api.call`)."""
+"""``signalwire.relay.call`` for relay_trio (see :mod:`relaykit.client.call`)."""
 
-from relay_proto.api.call import *  # noqa: F403
-from relay_proto.api.call import __all__ as __all__
+from relaykit.client.call import *  # noqa: F403
+from relaykit.client.call import __all__ as __all__

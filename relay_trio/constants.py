@@ -1,4 +1,4 @@
-"""``signalwire.relay.constants`` for relay_trio (see :mod:`relay_proto.api.constants`)."""
+"""``signalwire.relay.constants`` for relay_trio (see :mod:`relaykit.client.constants`)."""
 
-from relay_proto.api.constants import *  # noqa: F403
-from relay_proto.api.constants import __all__ as __all__
+from relaykit.client.constants import *  # noqa: F403
+from relaykit.client.constants import __all__ as __all__

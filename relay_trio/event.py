@@ -1,4 +1,4 @@
-"""``signalwire.relay.event`` for relay_trio (see :mod:`relay_proto.api.event`)."""
+"""``signalwire.relay.event`` for relay_trio (see :mod:`relaykit.client.event`)."""
 
-from relay_proto.api.event import *  # noqa: F403
-from relay_proto.api.event import __all__ as __all__
+from relaykit.client.event import *  # noqa: F403
+from relaykit.client.event import __all__ as __all__

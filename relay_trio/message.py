@@ -1,4 +1,4 @@
-"""``signalwire.relay.message`` for relay_trio (see :mod:`relay_proto.api.message`)."""
+"""``signalwire.relay.message`` for relay_trio (see :mod:`relaykit.client.message`)."""
 
-from relay_proto.api.message import *  # noqa: F403
-from relay_proto.api.message import __all__ as __all__
+from relaykit.client.message import *  # noqa: F403
+from relaykit.client.message import __all__ as __all__

@@ -18,7 +18,7 @@ import trio
 
 import relay_anyio
 import relay_trio
-from relay_anyio.emulator import Caller, Emulator
+from relaykit.emulator import Caller, Emulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 

@@ -13,7 +13,7 @@ import anyio
 import anyio.abc
 import pytest
 
-from relay_anyio.emulator import Caller, Emulator
+from relaykit.emulator import Caller, Emulator
 
 from .conftest import TLSFiles
 

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from relay_anyio import AnyioRuntime, HttpxWsTransport
-from relay_proto.api._runtime import TransportClosed
+from relaykit.client import TransportClosed
 
 from ._servers import WsServer, connect_proxy, ws_server
 from .conftest import TLSFiles

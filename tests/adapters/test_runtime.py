@@ -1,6 +1,6 @@
 """Runtime conformance: AnyioRuntime (asyncio, trio) and TrioRuntime behave alike.
 
-The object model relies on exactly these behaviours (see relay_proto/api/_runtime.py).
+The object model relies on exactly these behaviours (see relaykit/client/_runtime.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pytest
 from anyio import wait_all_tasks_blocked
 
 from relay_anyio import AnyioRuntime
-from relay_proto.api._runtime import TransportClosed
 from relay_trio import TrioRuntime
+from relaykit.client import TransportClosed
 
 from ._servers import echo_server
 from .conftest import TLSFiles

@@ -109,8 +109,8 @@ def test_uvloop_preference_without_uvloop(
 def test_relay_trio_never_imports_anyio() -> None:
     code = (
         "import sys\n"
-        "import relay_proto.api\n"
-        "assert 'anyio' not in sys.modules, 'relay_proto.api imported anyio'\n"
+        "import relaykit.client\n"
+        "assert 'anyio' not in sys.modules, 'relaykit.client imported anyio'\n"
         "import relay_trio\n"
         "from relay_trio import RelayClient, open_client, Call, EVENT_CALL_STATE\n"
         "bad = sorted(m for m in sys.modules if m == 'anyio' or m.startswith('anyio.'))\n"

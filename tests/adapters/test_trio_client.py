@@ -16,7 +16,7 @@ import trio
 import trio.testing
 
 import relay_trio
-from relay_anyio.emulator import Caller, Emulator
+from relaykit.emulator import Caller, Emulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 

@@ -1,4 +1,4 @@
-"""A minimal RELAY test client: anyio socket + wsproto client framing + relay_proto._rpc.
+"""A minimal RELAY test client: anyio socket + wsproto client framing + relay_proto.rpc.
 
 Deliberately tiny and independent of the adapters' high-level API: it answers
 server pings and ACKs events (unless told not to), and lets tests send requests
@@ -28,7 +28,7 @@ from wsproto.events import (
     TextMessage,
 )
 
-from relay_proto import _rpc
+from relay_proto import rpc as _rpc
 
 
 class Closed(Exception):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
-from relay_anyio.emulator import Emulator
+from relaykit.emulator import Emulator
 
 from ._client import MiniClient
 

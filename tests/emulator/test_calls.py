@@ -7,7 +7,7 @@ from typing import Any
 import anyio
 import pytest
 
-from relay_anyio.emulator import Caller, EmulatedCall, Emulator
+from relaykit.emulator import Caller, EmulatedCall, Emulator
 
 from ._client import MiniClient
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from relay_anyio.emulator import Caller, Emulator
+from relaykit.emulator import Caller, Emulator
 
 relay = pytest.importorskip("signalwire.relay")
 trustme = pytest.importorskip("trustme")

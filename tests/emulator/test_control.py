@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
-from relay_anyio import _cli
-from relay_anyio.emulator import Emulator
+from relaykit import _cli
+from relaykit.emulator import Emulator
 
 from ._client import MiniClient
 
@@ -109,7 +109,7 @@ async def test_relaykit_emulator_command_serves() -> None:
         [
             sys.executable,
             "-c",
-            "from relay_anyio._cli import main; main()",
+            "from relaykit._cli import main; main()",
             "emulator",
             "--port",
             "0",

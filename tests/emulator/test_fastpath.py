@@ -1,6 +1,6 @@
 """The emulator's fast paths against their references.
 
-* WebSocket framing (``relay_proto.emulator._wsserver``): frames built by hand must be
+* WebSocket framing (``relaykit.emulator._wsserver``): frames built by hand must be
   byte-identical to ``wsproto``'s, and a ``ServerWebSocket`` reading with the fast
   path must behave exactly like one that sends every byte through ``wsproto``.
 * The flood (``ServerCore._pump_flood`` / ``_flood_ack``): with the journal off,
@@ -20,9 +20,9 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import Message, Request
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
-from relay_proto import _rpc
-from relay_proto.emulator import Caller, EmulatorServer, Flood, ServerWebSocket
-from relay_proto.emulator._wsserver import CLOSE_MESSAGE_TOO_BIG, text_frame
+from relay_proto import rpc as _rpc
+from relaykit.emulator import Caller, EmulatorServer, Flood, ServerWebSocket
+from relaykit.emulator._wsserver import CLOSE_MESSAGE_TOO_BIG, text_frame
 
 from .test_sansio import Wire
 

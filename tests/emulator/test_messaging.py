@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay_anyio.emulator import Emulator
-from relay_proto import _rpc
+from relay_proto import rpc as _rpc
+from relaykit.emulator import Emulator
 
 from ._client import MiniClient
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 import relay_proto
-from relay_proto import _rpc
-from relay_proto._connection import RelayConnection
-from relay_proto.emulator import Caller, EmulatorServer, ServerWebSocket
+from relay_proto import RelayConnection
+from relay_proto import rpc as _rpc
+from relaykit.emulator import Caller, EmulatorServer, ServerWebSocket
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -223,7 +223,7 @@ from hypothesis import strategies as st  # noqa: E402
 from wsproto import ConnectionType, WSConnection  # noqa: E402
 from wsproto.events import Message, Request  # noqa: E402
 
-from relay_proto.emulator import METHODS  # noqa: E402
+from relaykit.emulator import METHODS  # noqa: E402
 
 json_values = st.recursive(
     st.none()
@@ -442,7 +442,7 @@ def test_mutated_valid_params_never_cause_internal_errors(
 
 def test_default_ring_timeout_has_a_real_time_floor() -> None:
     """At time_scale 0.001, 60 simulated seconds would be 60 ms: too tight for a busy client."""
-    from relay_proto.emulator._script import DEFAULT_RING_FLOOR
+    from relaykit.emulator._script import DEFAULT_RING_FLOOR
 
     wire = Wire()
     call = wire.server.place_call("ivr", Caller(), wire.now)

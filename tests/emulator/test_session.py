@@ -7,8 +7,8 @@ import logging
 import anyio
 import pytest
 
-from relay_anyio.emulator import Caller, Emulator
-from relay_proto import _rpc
+from relay_proto import rpc as _rpc
+from relaykit.emulator import Caller, Emulator
 
 from ._client import MiniClient
 

@@ -9,7 +9,7 @@ import anyio.abc
 import pytest
 import trustme
 
-from relay_anyio._tls_server import TLSServerStream
+from relaykit.emulator._tls import TLSServerStream
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(20)]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 
-from relay_anyio.emulator import Caller, EmulatedCall, Emulator
+from relaykit.emulator import Caller, EmulatedCall, Emulator
 
 from .conftest import caller, make_client
 

@@ -3,7 +3,7 @@
 The ``adapter`` fixture gives the adapter *module* a user program would import
 (``relay_anyio`` or ``relay_trio``: ``adapter.RelayClient``, ``adapter.Call``,
 ``adapter.EVENT_CALL_PLAY``, ...) and sets the matching ``anyio_backend``.  The
-emulator is the real one (``relay_anyio.emulator``), on loopback, at
+emulator is the real one (``relaykit.emulator``), on loopback, at
 ``time_scale=0.001`` so simulated seconds take milliseconds.
 
 Emulators and clients are opened inside each test body (``async with``), so
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from relay_anyio.emulator import Caller, Emulator
+from relaykit.emulator import Caller, Emulator
 
 PROJECT = "p-test"
 TOKEN = "t-test"

@@ -10,7 +10,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from relay_anyio.emulator import Caller
+from relaykit.emulator import Caller
 
 from ._helpers import requests, run_inbound
 from .conftest import caller, emulator

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from relay_proto import api
-from relay_proto.api._config import resolve_config
+from relaykit import client as api
+from relaykit.client._config import resolve_config
 
 from .conftest import _bound_module
 
@@ -125,7 +125,7 @@ def test_repr_never_shows_credentials(Client: Any) -> None:
 
 
 def test_media_flat_and_nested() -> None:
-    from relay_proto.api._media import to_wire_media
+    from relaykit.client._media import to_wire_media
 
     nested = {"type": "tts", "params": {"text": "x"}}
     assert to_wire_media([{"type": "tts", "text": "Hello", "voice": "v"}, nested]) == [

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from relay_anyio.emulator import Emulator
+from relaykit.emulator import Emulator
 
 from ._helpers import requests, run_inbound
 from .conftest import PROJECT, TOKEN, caller, emulator, make_client

@@ -1,4 +1,4 @@
-"""``make demo`` (``python -m relay_anyio.demo``) succeeds and traces the three calls."""
+"""``make demo`` (``python -m relaykit.demo``) succeeds and traces the three calls."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ async def test_demo_runs_the_seed_ivr(adapter: Any, adapter_spec: tuple[str, str
     if adapter_spec[0] != "relay_anyio":
         pytest.skip("the demo is relay_anyio's")
     result = await anyio.run_process(
-        [sys.executable, "-m", "relay_anyio.demo", "--backend", adapter_spec[1]],
+        [sys.executable, "-m", "relaykit.demo", "--backend", adapter_spec[1]],
         check=False,
         stderr=subprocess.STDOUT,
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from relay_anyio._cli import _parser
+from relaykit._cli import _parser
 
 from .test_examples import EXAMPLES, TESTED_EXAMPLES
 

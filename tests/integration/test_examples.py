@@ -28,7 +28,7 @@ from typing import Any
 import anyio
 import pytest
 
-from relay_anyio.emulator import Emulator
+from relaykit.emulator import Emulator
 
 from ..adapters import test_embedding_examples as embedding_tests
 from .conftest import PROJECT, TOKEN, caller, emulator

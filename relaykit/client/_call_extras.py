@@ -1,6 +1,6 @@
 """The less common ``Call`` commands: fax, tap, stream, pay, conferences, rooms, AI, queues, ...
 
-A mixin of :class:`~relay_proto.api.Call`, split out only to keep modules
+A mixin of :class:`~relaykit.client.Call`, split out only to keep modules
 short.  Keyword names and defaults follow the official ``signalwire.relay``
 client, including its renames (``input_method`` -> ``input``,
 ``bind_params`` -> ``params``, ``ai_params`` -> ``params``, ``stream_obj`` ->

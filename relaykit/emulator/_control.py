@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import anyio.abc
 
-from relay_proto.emulator import Caller
+from ._script import Caller
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from ._runner import Emulator
 
 __all__ = ["serve_control"]
 

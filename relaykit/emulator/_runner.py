@@ -1,10 +1,10 @@
 """The runnable RELAY emulator on anyio: sockets, TLS, the timer, the control endpoint.
 
-All protocol and simulation logic lives in :mod:`relay_proto.emulator`; this
+All protocol and simulation logic lives in :mod:`relaykit.emulator`; this
 module only accepts sockets, moves bytes, ticks the sans-IO timer, and offers
 an async API for tests::
 
-    from relay_anyio.emulator import Caller, Emulator
+    from relaykit.emulator import Caller, Emulator
 
     async with Emulator(project="p", token="t", time_scale=0.001) as emu:
         ...  # point a client at emu.url / emu.host
@@ -15,7 +15,7 @@ Waiting methods take ``timeout=`` like the official SDK's ``wait(timeout=...)``
 (hence the ASYNC109 exemptions) and raise :class:`TimeoutError`.
 
 Self-contained on purpose: it imports only anyio, the standard library,
-``relay_proto.emulator`` and its two private helpers (``_tls_server``: the TLS
+``relaykit.emulator`` and its two private helpers (``_tls_server``: the TLS
 layer, ``_emulator_control``: the HTTP control endpoint), not the client object
 model.
 """
@@ -36,7 +36,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import anyio
 import anyio.abc
 
-from relay_proto.emulator import (
+from . import (
     Caller,
     CallRecord,
     EmulatorServer,
@@ -45,9 +45,8 @@ from relay_proto.emulator import (
     MessageRecord,
     NumberBehavior,
 )
-
-from ._emulator_control import serve_control
-from ._tls_server import HANDSHAKE_TIMEOUT, TLSServerStream
+from ._control import serve_control
+from ._tls import HANDSHAKE_TIMEOUT, TLSServerStream
 
 __all__ = [
     "CallRecord",
@@ -299,7 +298,7 @@ class Emulator:
             await self._serve_conn(tcp)
             return
         # Our own TLS layer rather than anyio's TLSListener: it returns all the records
-        # of a socket read at once (see relay_anyio._tls_server).
+        # of a socket read at once (see relaykit.emulator._tls).
         tls = TLSServerStream(tcp, self._ssl_context)
         try:
             with anyio.fail_after(HANDSHAKE_TIMEOUT):

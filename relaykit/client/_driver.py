@@ -32,18 +32,19 @@ import logging
 import math
 from collections.abc import Callable
 
-from .._connection import RelayConnection
-from .._errors import AuthenticationFailed
-from .._events import (
+from relay_proto import (
+    AuthenticationFailed,
     AuthenticationFatal,
     AuthenticationRejected,
     ConnectionClosed,
     ConnectionDead,
     Event,
     ReconnectScheduled,
+    RelayConnection,
     SessionAuthenticated,
+    SessionState,
 )
-from .._state import SessionState
+
 from ._config import ClientConfig
 from ._runtime import (
     AsyncEvent,

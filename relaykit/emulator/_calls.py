@@ -4,7 +4,7 @@
 :mod:`._core` (connections, sessions, routing, journal) -> :mod:`._faults` ->
 :mod:`._actions` (play, record, collect, detect, fax) -> :mod:`._lifecycle` (call
 states and the other call methods) -> this module.  The runnable server in
-``relay_anyio.emulator`` only moves bytes and ticks its timer.
+``relaykit.emulator`` only moves bytes and ticks its timer.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class _Dial:
 class EmulatorServer(CallLifecycle):
     """The sans-IO RELAY emulator: sessions, calls, messaging, faults, journal.
 
-    See :class:`~relay_proto.emulator._core.ServerCore` for the I/O contract
+    See :class:`~relaykit.emulator._core.ServerCore` for the I/O contract
     and constructor arguments.
     """
 

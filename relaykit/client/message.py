@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relay_proto.api import (
+from relaykit.client import (
     MESSAGE_TERMINAL_STATES,
     Message,
     RelayEvent,

@@ -1,6 +1,6 @@
 """The runtime interface: the only thing an adapter has to provide.
 
-The object model in :mod:`relay_proto.api` (``RelayClient``, ``Call``,
+The object model in :mod:`relaykit.client` (``RelayClient``, ``Call``,
 ``Message``, actions, the connection driver) is written once against this
 small interface and imports no event-loop library.  ``relay_anyio`` implements
 it with anyio (asyncio or trio underneath), ``relay_trio`` with trio directly;

@@ -1,7 +1,7 @@
 """``RelayClient``: the user-facing client, written once for every event loop.
 
 The class is bound to an event loop by subclassing with a runtime (see
-:mod:`relay_proto.api`).  It owns one task group for its whole connected
+:mod:`relaykit.client`).  It owns one task group for its whole connected
 life (entered by :meth:`RelayClient.connect`, left by
 :meth:`RelayClient.disconnect`): the connection driver and every inbound call
 and message handler run there, each handler as its own task, so one failing
@@ -17,22 +17,21 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any, ClassVar
 
-from .._connection import RelayConnection
-from .._errors import (
+from relay_proto import (
     CallGoneError,
     ConnectionLostError,
     LocalProtocolError,
+    RelayConnection,
     RelayError,
+    RelayEvent,
     RelayServerError,
     RelayTimeoutError,
-)
-from .._events import (
-    RelayEvent,
     RequestCancelled,
     RequestFailed,
     RequestTimedOut,
     ResponseReceived,
 )
+
 from ._call import Call
 from ._config import ClientConfig, max_connections, resolve_config
 from ._dispatch import ClientDispatch, PendingDial, PendingRequest
@@ -83,7 +82,7 @@ class RelayClient(ClientDispatch):
             invalid host or URL, bad ``max_active_calls``.
     """
 
-    #: The event-loop runtime; set by the adapter's subclass (see relay_proto.api).
+    #: The event-loop runtime; set by the adapter's subclass (see relaykit.client).
     _runtime: ClassVar[Runtime]
 
     def __init__(
@@ -107,7 +106,7 @@ class RelayClient(ClientDispatch):
     ) -> None:
         if getattr(type(self), "_runtime", None) is None:
             raise TypeError(
-                "relay_proto.api.RelayClient is not bound to an event loop; "
+                "relaykit.client.RelayClient is not bound to an event loop; "
                 "use relay_anyio.RelayClient or relay_trio.RelayClient"
             )
         for name, value in (

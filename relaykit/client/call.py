@@ -7,7 +7,7 @@ A program that does ``from signalwire.relay.call import Call`` runs unchanged as
 
 from __future__ import annotations
 
-from relay_proto.api import (
+from relaykit.client import (
     CALL_STATE_ANSWERED,
     CALL_STATE_CREATED,
     CALL_STATE_ENDED,

@@ -1,9 +1,9 @@
-"""relay_proto.api: the user-facing object model, written once for every event loop.
+"""relaykit.client: the user-facing object model, written once for every event loop.
 
 ``RelayClient``, ``Call``, ``Message``, the actions and the connection driver
 live here and import no event-loop library (nor socket, ssl, time, threading,
 random or uuid).  Everything that needs the loop goes through the small
-:class:`~relay_proto.api.Runtime` interface (``_runtime.py``), which each
+:class:`~relaykit.client.Runtime` interface (``_runtime.py``), which each
 adapter implements.
 
 Binding an adapter
@@ -12,7 +12,7 @@ Binding an adapter
 An adapter binds the object model with **one class attribute**, on a subclass
 of :class:`RelayClient`::
 
-    from relay_proto import api
+    from relaykit import client as api
     from ._runtime import AnyioRuntime
 
     class RelayClient(api.RelayClient):
@@ -21,8 +21,8 @@ of :class:`RelayClient`::
 
 and re-exports everything else unchanged::
 
-    from relay_proto.api import Call, Message, PlayAction, ..., EVENT_CALL_STATE, ...
-    from relay_proto.api import __all__ as _api_all   # the complete public list
+    from relaykit.client import Call, Message, PlayAction, ..., EVENT_CALL_STATE, ...
+    from relaykit.client import __all__ as _api_all   # the complete public list
 
 ``Call``, ``Message`` and the actions are *not* subclassed: they reach the
 runtime through the client that created them (``call._client._runtime``), so
@@ -33,7 +33,7 @@ default transport, and the two things the core may not compute itself:
 ``make_id()`` (UUIDv4 strings for request ids, control ids and dial tags) and
 ``jitter()`` (``random.random`` for reconnect backoff).
 
-Instantiating ``relay_proto.api.RelayClient`` directly raises ``TypeError``.
+Instantiating ``relaykit.client.RelayClient`` directly raises ``TypeError``.
 
 A program written for ``signalwire.relay`` runs with only its import line
 changed: every name it imports (``RelayClient``, ``RelayError``, ``Call``,
@@ -48,23 +48,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._errors import (
+from relay_proto import (
+    AIStateChanged,
     AuthenticationFailed,
     CallGoneError,
-    ConnectionLostError,
-    QueueFullError,
-    RelayError,
-    RelayLocalError,
-    RelayServerError,
-    RelayTimeoutError,
-)
-from .._events import (
-    AIStateChanged,
     CallingErrorReceived,
     CallReceived,
     CallStateChanged,
     CollectResultReceived,
     ConferenceUpdated,
+    ConnectionLostError,
     ConnectStateChanged,
     DenoiseStateChanged,
     DetectResultReceived,
@@ -76,16 +69,22 @@ from .._events import (
     MessageStateChanged,
     PayStateChanged,
     PlayStateChanged,
+    QueueFullError,
     QueueStateChanged,
     RecordStateChanged,
     ReferStateChanged,
+    RelayError,
     RelayEvent,
+    RelayLocalError,
+    RelayServerError,
+    RelayTimeoutError,
     SendDigitsStateChanged,
     StreamStateChanged,
     TapStateChanged,
     TranscribeStateChanged,
     parse_relay_event,
 )
+
 from ._actions import (
     Action,
     AIAction,

@@ -9,7 +9,7 @@ per-event work the general path does:
   timestamp filled in -- the template is cut from the text the general path's
   encoder produces, so the bytes are the same (the tests compare them);
 * an ACK is recognised with one JSON decode and a few type checks, without the
-  message objects of :func:`relay_proto._rpc.decode`; everything else takes the
+  message objects of :func:`relay_proto.rpc.decode`; everything else takes the
   general path;
 * the window is refilled once per read, not once per ACK.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from .. import _rpc
+from relay_proto import rpc
 
 if TYPE_CHECKING:
     from ._core import Session
@@ -71,7 +71,7 @@ def flood_params(call_id: str, node_id: str, playing: int) -> dict[str, Any]:
 def event_template(envelope: dict[str, Any]) -> tuple[str, ...]:
     """``(head, middle, tail)``: the ``signalwire.event`` request carrying *envelope*
     with id ``i`` at time ``t`` is ``head + JSON(i) + middle + JSON(t) + tail``, as
-    :func:`relay_proto._rpc.encode_request` encodes it (``t`` is the rounded
+    :func:`relay_proto.rpc.encode_request` encodes it (``t`` is the rounded
     ``timestamp`` of the envelope).
 
     Returns:
@@ -80,7 +80,7 @@ def event_template(envelope: dict[str, Any]) -> tuple[str, ...]:
         contains one): send such events the general way.
     """
     envelope = {**envelope, "timestamp": _TS_MARK}
-    text = _rpc.encode_request(_ID_MARK, "signalwire.event", envelope)
+    text = rpc.encode_request(_ID_MARK, "signalwire.event", envelope)
     id_mark, ts_mark = f'"{_ID_MARK}"', f'"{_TS_MARK}"'
     if text.count(id_mark) != 1 or text.count(ts_mark) != 1:
         return ()
@@ -94,13 +94,13 @@ def event_template(envelope: dict[str, Any]) -> tuple[str, ...]:
 def take_ack(pending: dict[str, tuple[str, Flood | None]], text: str) -> Flood | None:
     """If *text* is the success response to a pending flood event, take it.
 
-    Decodes and matches the id as :func:`relay_proto._rpc.decode` and the general
+    Decodes and matches the id as :func:`relay_proto.rpc.decode` and the general
     reply path would; removes the entry from *pending* and counts the ACK on its
     flood, which it returns.  Anything else (another reply, a request, invalid
     JSON) returns ``None`` and is left to the general path.
     """
     try:
-        obj = _rpc.JSON_LOADS(text)
+        obj = rpc.JSON_LOADS(text)
     except Exception:  # the general path decodes it again and reports what is wrong
         return None
     if type(obj) is not dict or obj.get("method") is not None or "error" in obj:

@@ -1,10 +1,10 @@
 """``Call``'s media commands: play, record, collect, play-and-collect, detect.
 
-A mixin of :class:`~relay_proto.api.Call` (on top of :class:`CallExtrasMixin`),
+A mixin of :class:`~relaykit.client.Call` (on top of :class:`CallExtrasMixin`),
 split out only to keep modules short.  Every method starts an action
 (:meth:`Call._start_action`) and returns it at once; ``action.wait()`` waits
 for its end.  Flat seed-doc media items are converted to the wire form by
-:func:`~relay_proto.api._media.to_wire_media`.
+:func:`~relaykit.client._media.to_wire_media`.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
 
-from .. import _rpc
+from relay_proto import rpc
+
 from ._flood import Flood, event_template, flood_params, take_ack
 from ._journal import Journal
 from ._wsserver import CLOSE_POLICY, CLOSE_SERVICE_RESTART, ServerWebSocket
@@ -275,9 +276,7 @@ class ServerCore:
     def _respond(
         self, conn: Conn, now: float, method: str, req_id: str | int, result: dict[str, Any]
     ) -> None:
-        self._send(
-            conn, now, "response", method, req_id, result, _rpc.encode_result(req_id, result)
-        )
+        self._send(conn, now, "response", method, req_id, result, rpc.encode_result(req_id, result))
 
     def _respond_error(
         self,
@@ -293,7 +292,7 @@ class ServerCore:
         if data is not None:
             err["data"] = data
         self._send(
-            conn, now, "error", method, req_id, err, _rpc.encode_error(req_id, code, message, data)
+            conn, now, "error", method, req_id, err, rpc.encode_error(req_id, code, message, data)
         )
 
     def server_request(
@@ -314,7 +313,7 @@ class ServerCore:
             method,
             req_id,
             params,
-            _rpc.encode_request(req_id, method, params),
+            rpc.encode_request(req_id, method, params),
         )
         return req_id
 
@@ -364,8 +363,8 @@ class ServerCore:
                     flood.queued = True
                     self._to_pump.append(flood)
                 return
-        msg = _rpc.decode(text)
-        if isinstance(msg, _rpc.Invalid):
+        msg = rpc.decode(text)
+        if isinstance(msg, rpc.Invalid):
             self.journal.add(
                 now,
                 conn.id,
@@ -389,7 +388,7 @@ class ServerCore:
                 "Parse error" if code == -32700 else f"Invalid Request: {msg.reason}",
             )
             return
-        if isinstance(msg, _rpc.Response | _rpc.ResponseError):
+        if isinstance(msg, rpc.Response | rpc.ResponseError):
             self._on_reply(conn, msg, now)
             return
         self.journal.add(now, conn.id, "in", "request", msg.method, msg.id, msg.params)
@@ -406,11 +405,11 @@ class ServerCore:
         else:
             self._handle_request(conn, msg, now)
 
-    def _on_reply(self, conn: Conn, msg: _rpc.Response | _rpc.ResponseError, now: float) -> None:
+    def _on_reply(self, conn: Conn, msg: rpc.Response | rpc.ResponseError, now: float) -> None:
         key = str(msg.id)
         entry = conn.pending.pop(key, None)
         method = entry[0] if entry else None
-        if isinstance(msg, _rpc.Response):
+        if isinstance(msg, rpc.Response):
             self.journal.add(now, conn.id, "in", "response", method, msg.id, msg.result)
         else:
             self.journal.add(
@@ -435,7 +434,7 @@ class ServerCore:
         elif method == "signalwire.disconnect":
             self.close_connection(conn.id, CLOSE_SERVICE_RESTART, "server disconnect")
 
-    def _handle_request(self, conn: Conn, req: _rpc.Request, now: float) -> None:
+    def _handle_request(self, conn: Conn, req: rpc.Request, now: float) -> None:
         if conn.id not in self._conns or conn.ws.is_closed:
             return
         req_id = req.id
@@ -695,11 +694,11 @@ class ServerCore:
                     template = flood.templates[slot] = event_template(envelope)
                 if template:
                     if not stamp:
-                        stamp = _rpc.dumps(self._timestamp(now))
+                        stamp = rpc.dumps(self._timestamp(now))
                     req_id = self.new_id("s")
                     conn.pending[req_id] = flood.entry
                     head, middle, tail = template
-                    conn.ws.send_text(f"{head}{_rpc.dumps(req_id)}{middle}{stamp}{tail}")
+                    conn.ws.send_text(f"{head}{rpc.dumps(req_id)}{middle}{stamp}{tail}")
                     self._dirty.add(conn.id)
                     continue
             self.server_request(

@@ -18,7 +18,7 @@ from functools import partial
 from sys import intern
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from .._events import (
+from relay_proto import (
     ActionCompleted,
     AuthenticationRejected,
     CallDropped,
@@ -38,6 +38,7 @@ from .._events import (
     ServerDisconnectRequested,
     SessionAuthenticated,
 )
+
 from ._call import Call
 from ._message import Message
 
@@ -73,7 +74,7 @@ class PendingDial:
 
 
 class ClientDispatch:
-    """Event dispatch for :class:`~relay_proto.api.RelayClient` (state lives there)."""
+    """Event dispatch for :class:`~relaykit.client.RelayClient` (state lives there)."""
 
     _runtime: ClassVar[Runtime]
     _pool: TaskPool | None

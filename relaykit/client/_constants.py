@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from .._backoff import BACKOFF_FACTOR, BACKOFF_MAX, BACKOFF_MIN
-from .._credentials import RELAY_VERSION
-from .._session import DEFAULT_AGENT, MAX_AUTH_REJECTIONS
+from relay_proto import (
+    BACKOFF_FACTOR,
+    BACKOFF_MAX,
+    BACKOFF_MIN,
+    DEFAULT_AGENT,
+    MAX_AUTH_REJECTIONS,
+    RELAY_VERSION,
+)
 
 __all__ = [
     "AGENT_STRING",

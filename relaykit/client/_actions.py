@@ -22,7 +22,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._events import EVENT_CLASSES, RelayEvent
+from relay_proto import EVENT_CLASSES, RelayEvent
+
 from ._constants import (
     EVENT_CALL_AI,
     EVENT_CALL_COLLECT,
@@ -67,7 +68,7 @@ class Action:
     """Base class of every action handle.
 
     Attributes:
-        call: The :class:`~relay_proto.api.Call` the action runs on.
+        call: The :class:`~relaykit.client.Call` the action runs on.
         control_id: The action's control id (sent as ``control_id`` on the wire).
         state: The last ``state`` (or progress ``type``) reported for the action.
         result: The terminal event once done, else ``None``.

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._events import MessageStateChanged, RelayEvent
+from relay_proto import MessageStateChanged, RelayEvent
 
 if TYPE_CHECKING:
     from ._client import RelayClient

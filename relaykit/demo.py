@@ -15,7 +15,7 @@ hanging up).  Each call's trace, recordings included, is printed from the
 emulator's record of it.  Exit status 0
 when every call went as scripted, 1 otherwise.
 
-    python -m relay_anyio.demo [--time-scale 0.02] [--wire]
+    python -m relaykit.demo [--time-scale 0.02] [--wire]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 import anyio
 
-from relay_anyio.emulator import Caller, CallRecord, Emulator
+from relaykit.emulator import Caller, CallRecord, Emulator
 
 PROJECT = "demo-project"
 TOKEN = "demo-token"
@@ -180,8 +180,8 @@ async def run_demo(time_scale: float, wire: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m relay_anyio.demo``."""
-    parser = argparse.ArgumentParser(prog="python -m relay_anyio.demo", description=__doc__)
+    """Entry point of ``python -m relaykit.demo``."""
+    parser = argparse.ArgumentParser(prog="python -m relaykit.demo", description=__doc__)
     parser.add_argument("--time-scale", type=float, default=0.02, help="simulated time factor")
     parser.add_argument("--wire", action="store_true", help="also print each call's frames")
     parser.add_argument("--backend", default="asyncio", choices=("asyncio", "trio"))

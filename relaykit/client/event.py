@@ -6,8 +6,8 @@ PlayStateChanged``); ``EVENT_CLASS_MAP`` maps event types to them.
 
 from __future__ import annotations
 
-from relay_proto._events import EVENT_CLASSES as EVENT_CLASS_MAP
-from relay_proto.api import (
+from relay_proto import EVENT_CLASSES as EVENT_CLASS_MAP
+from relaykit.client import (
     CallingErrorEvent,
     CallReceiveEvent,
     CallStateEvent,

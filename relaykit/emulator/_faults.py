@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from .. import _rpc
+from relay_proto import rpc
+
 from ._core import Flood, ServerCore, Session
 from ._wsserver import CLOSE_GOING_AWAY
 
@@ -70,7 +71,7 @@ class FaultInjection(ServerCore):
         """A valid JSON-RPC event text larger than the client's 10 MiB cap."""
         size = size or self.max_message_size + 1024
         pad = "x" * size
-        return _rpc.encode_request(
+        return rpc.encode_request(
             self.new_id("s"),
             "signalwire.event",
             {"event_type": "relaykit.padding", "params": {"pad": pad}},

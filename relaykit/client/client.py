@@ -5,7 +5,7 @@ Each adapter's ``client`` submodule adds its bound :class:`RelayClient`.
 
 from __future__ import annotations
 
-from relay_proto.api import (
+from relaykit.client import (
     AGENT_STRING,
     DEFAULT_RELAY_HOST,
     EVENT_AUTHORIZATION_STATE,

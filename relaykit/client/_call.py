@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from sys import intern
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._errors import CallGoneError
-from .._events import CallStateChanged, RelayEvent
-from .._rpc import JSON_LOADS, dumps
+from relay_proto import CallGoneError, CallStateChanged, RelayEvent
+from relay_proto.rpc import JSON_LOADS, dumps
+
 from ._actions import (
     Action,
 )
