@@ -253,9 +253,11 @@ def _page(trace: Trace, groups: list[Group], title: str, problems: list[Problem]
     times = [a.time for g in trace.groups for a in g.arrows if a.time is not None]
     t0 = min(times) if times else None
     calls = sum(1 for g in trace.groups if g.call_id is not None)
-    meta = f"{trace.frames} frames, {calls} call{'s' if calls != 1 else ''}"
+    meta = f"Journal: {trace.frames} frames, {calls} call{'s' if calls != 1 else ''}"
     if len(trace.conn_ids) > 1:
         meta += f", {len(trace.conn_ids)} connections"
+    if len(groups) == 1 and groups[0].call_id is not None and len(trace.groups) > 1:
+        meta += f" (showing {groups[0].call_id})"
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -274,6 +274,18 @@ def _prompt(params: Mapping[str, Any]) -> str | None:
     return ", ".join(words) or None
 
 
+def _targets(devices: Any) -> list[str]:
+    """The numbers/addresses of a connect or dial's ``devices`` (serial lists of parallel)."""
+    found = []
+    for serial in devices if isinstance(devices, list) else []:
+        for device in serial if isinstance(serial, list) else [serial]:
+            params = _obj(_obj(device).get("params"))
+            target = params.get("to_number") or params.get("to")
+            if isinstance(target, str):
+                found.append(target)
+    return found
+
+
 def _code_failed(data: Mapping[str, Any]) -> bool:
     code = data.get("code")
     return code is not None and not str(code).startswith("2")
@@ -401,6 +413,9 @@ class _Builder:
             failed = reason in FAILED_END_REASONS
             if call_id is not None:
                 self.hung_up_by_program.add(call_id)
+        if method in ("calling.connect", "calling.dial"):
+            targets = _targets(data.get("devices"))
+            label += f" → {', '.join(targets)}" if targets else ""
         if control is not None:
             label += f" [{short_id(control)}]"
         if prompt is not None:
