@@ -3,8 +3,10 @@
 An action is a handle on one operation running on a call, identified by its
 ``control_id``.  It does not decide when the operation is over: the core does
 (:class:`~relay_proto.ActionCompleted`, emitted exactly once per action on the
-kind's terminal signal, on call end, or on a failed start).  The client routes
-that event here and :meth:`Action._complete` wakes every ``wait()``.
+kind's terminal signal, on call end, or on a failed start).  The dispatcher
+routes progress events here by ``control_id`` (:meth:`Action.note_progress`)
+and the core's completion too (:meth:`Action.settle`), which wakes every
+``wait()``.
 
 ``wait()`` returns the terminal RELAY event (``PlayStateChanged``,
 ``CollectResultReceived``, ...), whose typed accessors (``result.digits``,
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from relay_proto import EVENT_CLASSES, RelayEvent
 
+from . import _commands as build
 from ._constants import (
     EVENT_CALL_AI,
     EVENT_CALL_COLLECT,
@@ -39,6 +42,7 @@ from ._constants import (
 
 if TYPE_CHECKING:
     from ._call import Call
+    from ._dispatch import Dispatcher
 
 __all__ = [
     "AIAction",
@@ -77,7 +81,8 @@ class Action:
             ``"call_gone"`` or ``"failed"`` (``""`` while running).
     """
 
-    #: The RELAY event type this action's events carry.
+    #: The RELAY event type this action's events carry.  (When the core has an
+    #: action spec table, this becomes the kind's spec row, one line per class.)
     _event_type: ClassVar[str] = ""
     #: ``calling.<prefix>.stop`` etc.; by default the event type's last part
     #: (``calling.call.tap`` -> ``tap``).
@@ -97,7 +102,9 @@ class Action:
         self.completed = False
         self.reason = ""
         self._on_completed = on_completed
-        self._done = call._client._runtime.create_event()
+        # The call's dispatcher: an allowed cross-object read (see test_boundaries).
+        self._hub: Dispatcher = call._hub
+        self._done = self._hub.runtime.create_event()
 
     def __repr__(self) -> str:
         return (
@@ -131,7 +138,7 @@ class Action:
             if timeout is None:
                 await self._done.wait()
             else:
-                runtime = self.call._client._runtime
+                runtime = self._hub.runtime
                 with runtime.move_on_at(runtime.current_time() + timeout):
                     await self._done.wait()
                 if not self.completed:
@@ -139,33 +146,47 @@ class Action:
                         f"{type(self).__name__} {self.control_id} not done after {timeout} s"
                     )
         result = self.result
-        if result is None:  # unreachable: _complete sets result before the flag
+        if result is None:  # unreachable: settle() sets result before the flag
             raise RuntimeError("action completed without a result")
         return result
 
-    # -- called by the client / call (dispatch path; must stay cheap) -------
+    # -- called by the dispatcher and the call (dispatch path; must stay cheap) --
 
-    def _on_event(self, event: RelayEvent) -> None:
-        """Progress update for this control id (the core decides termination)."""
-        state = event.params.get("state")
-        if isinstance(state, str) and state:
+    def note_progress(self, event: RelayEvent) -> None:
+        """A progress event for this control id (called by the dispatcher only).
+
+        Updates :attr:`state`; the core alone decides when the action is over.
+        """
+        state = self._state_from(event)
+        if state:
             self.state = state
 
-    def _complete(self, event: RelayEvent | None, reason: str) -> None:
-        """Mark the action done (idempotent), wake waiters, run ``on_completed``."""
+    def _state_from(self, event: RelayEvent) -> str:
+        """The state an event reports for this kind (``""``: none)."""
+        return _reported_state(event)
+
+    def settle(self, event: RelayEvent | None, reason: str) -> None:
+        """Mark the action done (idempotent), wake waiters, run ``on_completed``.
+
+        Called by the dispatcher on the core's ``ActionCompleted`` (*event* is
+        the terminal event, or ``None`` on call end) and by the call when the
+        start did not go through (``call_ended``, ``call_gone``, ``failed``).
+        """
         if self.completed:
             return
         if event is None:
             event = self._synthetic_result(reason)
-        elif isinstance(event.params.get("state"), str) and event.params["state"]:
-            self.state = event.params["state"]
+        else:
+            state = _reported_state(event)
+            if state:
+                self.state = state
         self.result = event
         self.reason = reason
         self.completed = True
         self._done.set()
         callback = self._on_completed
         if callback is not None:
-            self.call._client._invoke_callback(callback, event, f"on_completed of {self!r}")
+            self._hub.run_callback(callback, event, f"on_completed of {self!r}")
 
     def _synthetic_result(self, reason: str) -> RelayEvent:
         cls = EVENT_CLASSES.get(self._event_type, RelayEvent)
@@ -183,9 +204,8 @@ class Action:
         return self._command_prefix or self._event_type.rpartition(".")[2]
 
     async def _command(self, suffix: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        params: dict[str, Any] = {"control_id": self.control_id}
-        if extra:
-            params.update(extra)
+        params = build.action_command(self.control_id, extra)
+        # An allowed cross-object call (see test_boundaries): the call's own path.
         return await self.call._execute(f"{self._prefix()}.{suffix}", params)
 
 
@@ -266,26 +286,23 @@ class DetectAction(StoppableAction):
 
     _event_type = EVENT_CALL_DETECT
 
-    def _on_event(self, event: RelayEvent) -> None:
+    def _state_from(self, event: RelayEvent) -> str:
         detected = getattr(event, "result", "")
-        if isinstance(detected, str) and detected:
-            self.state = detected
+        return detected if isinstance(detected, str) else ""
 
 
 class _CollectBase(StoppableAction):
     _event_type = EVENT_CALL_COLLECT
 
-    def _on_event(self, event: RelayEvent) -> None:
+    def _state_from(self, event: RelayEvent) -> str:
         # play_and_collect also carries calling.call.play events (the prompt);
         # only collect progress is this action's state.
-        if event.event_type == EVENT_CALL_COLLECT:
-            super()._on_event(event)
+        return _reported_state(event) if event.event_type == EVENT_CALL_COLLECT else ""
 
     async def start_input_timers(self) -> dict[str, Any]:
         """Start the ``initial_timeout`` timer now (``calling.collect.start_input_timers``)."""
-        return await self.call._execute(
-            "collect.start_input_timers", {"control_id": self.control_id}
-        )
+        params = build.action_command(self.control_id)
+        return await self.call._execute("collect.start_input_timers", params)
 
     @property
     def digits(self) -> str:
@@ -337,10 +354,9 @@ class FaxAction(StoppableAction):
     def _prefix(self) -> str:
         return self._fax_prefix  # send_fax or receive_fax, per instance
 
-    def _on_event(self, event: RelayEvent) -> None:
+    def _state_from(self, event: RelayEvent) -> str:
         progress = getattr(event, "type", "")
-        if isinstance(progress, str) and progress:
-            self.state = progress
+        return progress if isinstance(progress, str) else ""
 
 
 class TapAction(StoppableAction):
@@ -371,3 +387,9 @@ class AIAction(StoppableAction):
     """Handle on ``calling.ai``; ends on ``finished``/``error`` or when the call ends."""
 
     _event_type = EVENT_CALL_AI
+
+
+def _reported_state(event: RelayEvent) -> str:
+    """The ``state`` an action event's params report (``""``: none)."""
+    state = event.params.get("state")
+    return state if isinstance(state, str) else ""
