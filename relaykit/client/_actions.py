@@ -204,9 +204,12 @@ class Action:
         return self._command_prefix or self._event_type.rpartition(".")[2]
 
     async def _command(self, suffix: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self._call_command(f"{self._prefix()}.{suffix}", extra)
+
+    async def _call_command(self, method: str, extra: dict[str, Any] | None) -> dict[str, Any]:
         params = build.action_command(self.control_id, extra)
         # An allowed cross-object call (see test_boundaries): the call's own path.
-        return await self.call._execute(f"{self._prefix()}.{suffix}", params)
+        return await self.call._execute(method, params)
 
 
 class StoppableAction(Action):
@@ -301,8 +304,7 @@ class _CollectBase(StoppableAction):
 
     async def start_input_timers(self) -> dict[str, Any]:
         """Start the ``initial_timeout`` timer now (``calling.collect.start_input_timers``)."""
-        params = build.action_command(self.control_id)
-        return await self.call._execute("collect.start_input_timers", params)
+        return await self._call_command("collect.start_input_timers", None)
 
     @property
     def digits(self) -> str:
