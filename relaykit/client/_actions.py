@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from relay_proto import EVENT_CLASSES, RelayEvent
 
@@ -68,6 +68,20 @@ logger = logging.getLogger("relaykit.client")
 CompletionCallback = Callable[[RelayEvent], Any]
 
 
+class ActionKind(NamedTuple):
+    """What the model needs to know about one action kind.
+
+    The core decides when an action of the kind is over; this says which event
+    type its events carry (for the synthetic result of an action that ended
+    without one).  The fields mirror the core's action table, so that when the
+    core exports one spec row per kind, each class's ``_kind = ActionKind(...)``
+    line becomes ``_kind = <the core's row>``.
+    """
+
+    name: str
+    event_type: str
+
+
 class Action:
     """Base class of every action handle.
 
@@ -81,9 +95,8 @@ class Action:
             ``"call_gone"`` or ``"failed"`` (``""`` while running).
     """
 
-    #: The RELAY event type this action's events carry.  (When the core has an
-    #: action spec table, this becomes the kind's spec row, one line per class.)
-    _event_type: ClassVar[str] = ""
+    #: The kind: its name in the core's action table and its event type.
+    _kind: ClassVar[ActionKind] = ActionKind("", "")
     #: ``calling.<prefix>.stop`` etc.; by default the event type's last part
     #: (``calling.call.tap`` -> ``tap``).
     _command_prefix: ClassVar[str] = ""
@@ -189,7 +202,8 @@ class Action:
             self._hub.run_callback(callback, event, f"on_completed of {self!r}")
 
     def _synthetic_result(self, reason: str) -> RelayEvent:
-        cls = EVENT_CLASSES.get(self._event_type, RelayEvent)
+        event_type = self._kind.event_type
+        cls = EVENT_CLASSES.get(event_type, RelayEvent)
         params = {
             "call_id": self.call.call_id,
             "node_id": self.call.node_id,
@@ -198,10 +212,10 @@ class Action:
             "reason": reason,
         }
         self.state = reason
-        return cls(event_type=self._event_type, params=params)
+        return cls(event_type=event_type, params=params)
 
     def _prefix(self) -> str:
-        return self._command_prefix or self._event_type.rpartition(".")[2]
+        return self._command_prefix or self._kind.event_type.rpartition(".")[2]
 
     async def _command(self, suffix: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self._call_command(f"{self._prefix()}.{suffix}", extra)
@@ -255,7 +269,7 @@ class VolumeAction(StoppableAction):
 class PlayAction(PausableAction, VolumeAction):
     """Handle on ``calling.play``: stop, pause, resume, volume; ends on ``finished``/``error``."""
 
-    _event_type = EVENT_CALL_PLAY
+    _kind = ActionKind("play", EVENT_CALL_PLAY)
 
 
 class RecordAction(PausableAction):
@@ -265,7 +279,7 @@ class RecordAction(PausableAction):
     ``duration`` and ``size``; also available here as properties.
     """
 
-    _event_type = EVENT_CALL_RECORD
+    _kind = ActionKind("record", EVENT_CALL_RECORD)
 
     @property
     def url(self) -> str:
@@ -287,7 +301,7 @@ class DetectAction(StoppableAction):
     ``result.result`` (:class:`~relay_proto.DetectResultReceived`).
     """
 
-    _event_type = EVENT_CALL_DETECT
+    _kind = ActionKind("detect", EVENT_CALL_DETECT)
 
     def _state_from(self, event: RelayEvent) -> str:
         detected = getattr(event, "result", "")
@@ -295,7 +309,7 @@ class DetectAction(StoppableAction):
 
 
 class _CollectBase(StoppableAction):
-    _event_type = EVENT_CALL_COLLECT
+    _kind = ActionKind("collect", EVENT_CALL_COLLECT)
 
     def _state_from(self, event: RelayEvent) -> str:
         # play_and_collect also carries calling.call.play events (the prompt);
@@ -328,6 +342,7 @@ class CollectAction(_CollectBase, VolumeAction):
     Ends only on a final collect result (never on the prompt's play finishing).
     """
 
+    _kind = ActionKind("play_and_collect", EVENT_CALL_COLLECT)
     _command_prefix = "play_and_collect"
 
 
@@ -340,7 +355,7 @@ class StandaloneCollectAction(_CollectBase):
 class FaxAction(StoppableAction):
     """Handle on ``calling.send_fax`` / ``receive_fax``; ends on ``fax.type`` finished/error."""
 
-    _event_type = EVENT_CALL_FAX
+    _kind = ActionKind("fax", EVENT_CALL_FAX)
 
     def __init__(
         self,
@@ -364,31 +379,31 @@ class FaxAction(StoppableAction):
 class TapAction(StoppableAction):
     """Handle on ``calling.tap``; ends on ``finished``."""
 
-    _event_type = EVENT_CALL_TAP
+    _kind = ActionKind("tap", EVENT_CALL_TAP)
 
 
 class StreamAction(StoppableAction):
     """Handle on ``calling.stream``; ends on ``finished``."""
 
-    _event_type = EVENT_CALL_STREAM
+    _kind = ActionKind("stream", EVENT_CALL_STREAM)
 
 
 class PayAction(StoppableAction):
     """Handle on ``calling.pay``; ends on ``finished``/``error`` (unconfirmed on real servers)."""
 
-    _event_type = EVENT_CALL_PAY
+    _kind = ActionKind("pay", EVENT_CALL_PAY)
 
 
 class TranscribeAction(StoppableAction):
     """Handle on ``calling.transcribe``; ends on ``finished``."""
 
-    _event_type = EVENT_CALL_TRANSCRIBE
+    _kind = ActionKind("transcribe", EVENT_CALL_TRANSCRIBE)
 
 
 class AIAction(StoppableAction):
     """Handle on ``calling.ai``; ends on ``finished``/``error`` or when the call ends."""
 
-    _event_type = EVENT_CALL_AI
+    _kind = ActionKind("ai", EVENT_CALL_AI)
 
 
 def _reported_state(event: RelayEvent) -> str:
