@@ -1,4 +1,4 @@
-"""``signalwire.relay.call`` for relay_anyio (see :mod:`relaykit.client.call`)."""
+"""``signalwire.relay.call`` for relay_anyio (see :mod:`relaykit.client.sdk.call`)."""
 
-from relaykit.client.call import *  # noqa: F403
-from relaykit.client.call import __all__ as __all__
+from relaykit.client.sdk.call import *  # noqa: F403
+from relaykit.client.sdk.call import __all__ as __all__

@@ -1,4 +1,4 @@
-"""``signalwire.relay.event`` for relay_anyio (see :mod:`relaykit.client.event`)."""
+"""``signalwire.relay.event`` for relay_anyio (see :mod:`relaykit.client.sdk.event`)."""
 
-from relaykit.client.event import *  # noqa: F403
-from relaykit.client.event import __all__ as __all__
+from relaykit.client.sdk.event import *  # noqa: F403
+from relaykit.client.sdk.event import __all__ as __all__

@@ -1,4 +1,4 @@
-"""``signalwire.relay.message`` for relay_anyio (see :mod:`relaykit.client.message`)."""
+"""``signalwire.relay.message`` for relay_anyio (see :mod:`relaykit.client.sdk.message`)."""
 
-from relaykit.client.message import *  # noqa: F403
-from relaykit.client.message import __all__ as __all__
+from relaykit.client.sdk.message import *  # noqa: F403
+from relaykit.client.sdk.message import __all__ as __all__

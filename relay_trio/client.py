@@ -1,7 +1,7 @@
 """``signalwire.relay.client`` for relay_trio: the bound RelayClient, RelayError and friends."""
 
-from relaykit.client.client import *  # noqa: F403
-from relaykit.client.client import __all__ as _names
+from relaykit.client.sdk.client import *  # noqa: F403
+from relaykit.client.sdk.client import __all__ as _names
 
 from ._client import RelayClient
 

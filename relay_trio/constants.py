@@ -1,4 +1,4 @@
-"""``signalwire.relay.constants`` for relay_trio (see :mod:`relaykit.client.constants`)."""
+"""``signalwire.relay.constants`` for relay_trio (see :mod:`relaykit.client.sdk.constants`)."""
 
-from relaykit.client.constants import *  # noqa: F403
-from relaykit.client.constants import __all__ as __all__
+from relaykit.client.sdk.constants import *  # noqa: F403
+from relaykit.client.sdk.constants import __all__ as __all__

@@ -3,8 +3,8 @@
 ``RelayClient``, ``Call``, ``Message``, the actions and the connection driver
 live here and import no event-loop library (nor socket, ssl, time, threading,
 random or uuid).  Everything that needs the loop goes through the small
-:class:`~relaykit.client.Runtime` interface (``_runtime.py``), which each
-adapter implements.
+``Runtime`` interface (:mod:`relaykit.client._runtime`), which each adapter
+implements.
 
 Binding an adapter
 ==================
@@ -25,7 +25,7 @@ and re-exports everything else unchanged::
     from relaykit.client import __all__ as _api_all   # the complete public list
 
 ``Call``, ``Message`` and the actions are *not* subclassed: they reach the
-runtime through the client that created them (``call._client._runtime``), so
+runtime through the client that created them (its dispatcher), so
 ``isinstance(x, relay_anyio.Call)`` and ``isinstance(x, relay_trio.Call)``
 are the same check.  The runtime supplies the clock, events, locks, cancel
 scopes, task groups, signals, ``run()`` for the blocking ``client.run()``, the
@@ -40,13 +40,17 @@ changed: every name it imports (``RelayClient``, ``RelayError``, ``Call``,
 ``Message``, the actions, the event classes under the official names such as
 ``CallStateEvent`` and ``PlayEvent``, ``parse_event``, and the ``EVENT_*``,
 ``CALL_STATE_*``, ``CONNECT_STATE_*``, ``MESSAGE_STATE_*`` constants) is in
-``__all__`` below.
+``__all__`` below.  The submodules of ``signalwire.relay`` (``call``,
+``client``, ``constants``, ``event``, ``message``) are in :mod:`relaykit.client.sdk`.
+
+The adapter-author protocols (``Runtime``, ``TaskPool``, ``GroupTaskPool``,
+``CancelScope``, ``ByteStream``, ``MessageStream``, ``AsyncLock``, ``AsyncEvent``,
+``TaskGroup``, ``Transport``, ``TransportClosed``) are importable from here and
+from :mod:`relaykit.client._runtime`, but they are not in ``__all__``: a star
+import (the adapters' drop-in ``signalwire.relay`` namespace) does not carry them.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from relay_proto import (
     AIStateChanged,
@@ -82,7 +86,6 @@ from relay_proto import (
     StreamStateChanged,
     TapStateChanged,
     TranscribeStateChanged,
-    parse_relay_event,
 )
 
 from ._actions import (
@@ -106,79 +109,54 @@ from ._call import Call
 from ._client import RelayClient
 from ._constants import *  # noqa: F403
 from ._constants import __all__ as _constants_all
-from ._message import Message
-from ._runtime import (
-    AsyncEvent,
-    AsyncLock,
-    ByteStream,
-    CancelScope,
-    GroupTaskPool,
-    MessageStream,
-    Runtime,
-    TaskGroup,
-    TaskPool,
-    Transport,
-    TransportClosed,
+from ._events import (
+    AIEvent,
+    CallingErrorEvent,
+    CallReceiveEvent,
+    CallStateEvent,
+    CollectEvent,
+    ConferenceEvent,
+    ConnectEvent,
+    DenoiseEvent,
+    DetectEvent,
+    DialEvent,
+    EchoEvent,
+    FaxEvent,
+    HoldEvent,
+    MessageReceiveEvent,
+    MessageStateEvent,
+    PayEvent,
+    PlayEvent,
+    QueueEvent,
+    RecordEvent,
+    ReferEvent,
+    SendDigitsEvent,
+    StreamEvent,
+    TapEvent,
+    TranscribeEvent,
+    parse_event,
 )
+from ._message import Message
 
-# The official SDK's event class names (signalwire.relay.event), as aliases of
-# the core's event classes: isinstance checks and attribute reads both work.
-CallStateEvent = CallStateChanged
-CallReceiveEvent = CallReceived
-PlayEvent = PlayStateChanged
-RecordEvent = RecordStateChanged
-CollectEvent = CollectResultReceived
-ConnectEvent = ConnectStateChanged
-DetectEvent = DetectResultReceived
-FaxEvent = FaxStateChanged
-TapEvent = TapStateChanged
-StreamEvent = StreamStateChanged
-SendDigitsEvent = SendDigitsStateChanged
-DialEvent = DialStateChanged
-ReferEvent = ReferStateChanged
-DenoiseEvent = DenoiseStateChanged
-PayEvent = PayStateChanged
-QueueEvent = QueueStateChanged
-EchoEvent = EchoStateChanged
-TranscribeEvent = TranscribeStateChanged
-HoldEvent = HoldStateChanged
-AIEvent = AIStateChanged
-ConferenceEvent = ConferenceUpdated
-CallingErrorEvent = CallingErrorReceived
-MessageReceiveEvent = MessageReceived
-MessageStateEvent = MessageStateChanged
-
-
-def parse_event(payload: Mapping[str, Any]) -> RelayEvent:
-    """Build the typed event for a ``signalwire.event`` payload (as ``signalwire.relay`` does).
-
-    Args:
-        payload: ``{"event_type": ..., "params": {...}, "timestamp": ...}``.
-
-    Returns:
-        The matching event class instance (``UnknownEventReceived`` for new types).
-    """
-    event_type = payload.get("event_type")
-    params = payload.get("params")
-    timestamp = payload.get("timestamp")
-    return parse_relay_event(
-        event_type if isinstance(event_type, str) else "",
-        dict(params) if isinstance(params, Mapping) else {},
-        float(timestamp) if isinstance(timestamp, (int, float)) else 0.0,
-    )
-
+# Adapter-author protocols: importable here, deliberately not in __all__.
+from ._runtime import AsyncEvent as AsyncEvent
+from ._runtime import AsyncLock as AsyncLock
+from ._runtime import ByteStream as ByteStream
+from ._runtime import CancelScope as CancelScope
+from ._runtime import GroupTaskPool as GroupTaskPool
+from ._runtime import MessageStream as MessageStream
+from ._runtime import Runtime as Runtime
+from ._runtime import TaskGroup as TaskGroup
+from ._runtime import TaskPool as TaskPool
+from ._runtime import Transport as Transport
+from ._runtime import TransportClosed as TransportClosed
 
 __all__ = [
     "AIAction",
-    "PausableAction",
-    "StoppableAction",
-    "VolumeAction",
     "AIEvent",
+    "AIStateChanged",
     "Action",
-    "AsyncEvent",
-    "AsyncLock",
     "AuthenticationFailed",
-    "ByteStream",
     "Call",
     "CallGoneError",
     "CallReceiveEvent",
@@ -187,7 +165,6 @@ __all__ = [
     "CallStateEvent",
     "CallingErrorEvent",
     "CallingErrorReceived",
-    "CancelScope",
     "CollectAction",
     "CollectEvent",
     "CollectResultReceived",
@@ -215,7 +192,7 @@ __all__ = [
     "MessageReceived",
     "MessageStateChanged",
     "MessageStateEvent",
-    "MessageStream",
+    "PausableAction",
     "PayAction",
     "PayEvent",
     "PayStateChanged",
@@ -236,24 +213,20 @@ __all__ = [
     "RelayLocalError",
     "RelayServerError",
     "RelayTimeoutError",
-    "Runtime",
     "SendDigitsEvent",
     "SendDigitsStateChanged",
     "StandaloneCollectAction",
+    "StoppableAction",
     "StreamAction",
     "StreamEvent",
     "StreamStateChanged",
     "TapAction",
     "TapEvent",
     "TapStateChanged",
-    "GroupTaskPool",
-    "TaskGroup",
-    "TaskPool",
     "TranscribeAction",
     "TranscribeEvent",
     "TranscribeStateChanged",
-    "Transport",
-    "TransportClosed",
+    "VolumeAction",
     "parse_event",
     *_constants_all,
 ]

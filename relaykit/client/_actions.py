@@ -3,8 +3,10 @@
 An action is a handle on one operation running on a call, identified by its
 ``control_id``.  It does not decide when the operation is over: the core does
 (:class:`~relay_proto.ActionCompleted`, emitted exactly once per action on the
-kind's terminal signal, on call end, or on a failed start).  The client routes
-that event here and :meth:`Action._complete` wakes every ``wait()``.
+kind's terminal signal, on call end, or on a failed start).  The dispatcher
+routes progress events here by ``control_id`` (:meth:`Action.note_progress`)
+and the core's completion too (:meth:`Action.settle`), which wakes every
+``wait()``.
 
 ``wait()`` returns the terminal RELAY event (``PlayStateChanged``,
 ``CollectResultReceived``, ...), whose typed accessors (``result.digits``,
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from relay_proto import EVENT_CLASSES, RelayEvent
 
+from . import _commands as build
 from ._constants import (
     EVENT_CALL_AI,
     EVENT_CALL_COLLECT,
@@ -39,6 +42,7 @@ from ._constants import (
 
 if TYPE_CHECKING:
     from ._call import Call
+    from ._dispatch import Dispatcher
 
 __all__ = [
     "AIAction",
@@ -64,6 +68,20 @@ logger = logging.getLogger("relaykit.client")
 CompletionCallback = Callable[[RelayEvent], Any]
 
 
+class ActionKind(NamedTuple):
+    """What the model needs to know about one action kind.
+
+    The core decides when an action of the kind is over; this says which event
+    type its events carry (for the synthetic result of an action that ended
+    without one).  The fields mirror the core's action table, so that when the
+    core exports one spec row per kind, each class's ``_kind = ActionKind(...)``
+    line becomes ``_kind = <the core's row>``.
+    """
+
+    name: str
+    event_type: str
+
+
 class Action:
     """Base class of every action handle.
 
@@ -77,8 +95,8 @@ class Action:
             ``"call_gone"`` or ``"failed"`` (``""`` while running).
     """
 
-    #: The RELAY event type this action's events carry.
-    _event_type: ClassVar[str] = ""
+    #: The kind: its name in the core's action table and its event type.
+    _kind: ClassVar[ActionKind] = ActionKind("", "")
     #: ``calling.<prefix>.stop`` etc.; by default the event type's last part
     #: (``calling.call.tap`` -> ``tap``).
     _command_prefix: ClassVar[str] = ""
@@ -97,7 +115,9 @@ class Action:
         self.completed = False
         self.reason = ""
         self._on_completed = on_completed
-        self._done = call._client._runtime.create_event()
+        # The call's dispatcher: an allowed cross-object read (see test_boundaries).
+        self._hub: Dispatcher = call._hub
+        self._done = self._hub.runtime.create_event()
 
     def __repr__(self) -> str:
         return (
@@ -131,7 +151,7 @@ class Action:
             if timeout is None:
                 await self._done.wait()
             else:
-                runtime = self.call._client._runtime
+                runtime = self._hub.runtime
                 with runtime.move_on_at(runtime.current_time() + timeout):
                     await self._done.wait()
                 if not self.completed:
@@ -139,36 +159,51 @@ class Action:
                         f"{type(self).__name__} {self.control_id} not done after {timeout} s"
                     )
         result = self.result
-        if result is None:  # unreachable: _complete sets result before the flag
+        if result is None:  # unreachable: settle() sets result before the flag
             raise RuntimeError("action completed without a result")
         return result
 
-    # -- called by the client / call (dispatch path; must stay cheap) -------
+    # -- called by the dispatcher and the call (dispatch path; must stay cheap) --
 
-    def _on_event(self, event: RelayEvent) -> None:
-        """Progress update for this control id (the core decides termination)."""
-        state = event.params.get("state")
-        if isinstance(state, str) and state:
+    def note_progress(self, event: RelayEvent) -> None:
+        """A progress event for this control id (called by the dispatcher only).
+
+        Updates :attr:`state`; the core alone decides when the action is over.
+        """
+        state = self._state_from(event)
+        if state:
             self.state = state
 
-    def _complete(self, event: RelayEvent | None, reason: str) -> None:
-        """Mark the action done (idempotent), wake waiters, run ``on_completed``."""
+    def _state_from(self, event: RelayEvent) -> str:
+        """The state an event reports for this kind (``""``: none)."""
+        return _reported_state(event)
+
+    def settle(self, event: RelayEvent | None, reason: str) -> None:
+        """Mark the action done (idempotent), wake waiters, run ``on_completed``.
+
+        Called by the dispatcher on the core's ``ActionCompleted`` (*event* is
+        the terminal event, or ``None`` on call end) and by the call when the
+        start did not go through (``call_ended``, ``call_gone``, ``failed``).
+        """
         if self.completed:
             return
         if event is None:
             event = self._synthetic_result(reason)
-        elif isinstance(event.params.get("state"), str) and event.params["state"]:
-            self.state = event.params["state"]
+        else:
+            state = _reported_state(event)
+            if state:
+                self.state = state
         self.result = event
         self.reason = reason
         self.completed = True
         self._done.set()
         callback = self._on_completed
         if callback is not None:
-            self.call._client._invoke_callback(callback, event, f"on_completed of {self!r}")
+            self._hub.run_callback(callback, event, f"on_completed of {self!r}")
 
     def _synthetic_result(self, reason: str) -> RelayEvent:
-        cls = EVENT_CLASSES.get(self._event_type, RelayEvent)
+        event_type = self._kind.event_type
+        cls = EVENT_CLASSES.get(event_type, RelayEvent)
         params = {
             "call_id": self.call.call_id,
             "node_id": self.call.node_id,
@@ -177,16 +212,18 @@ class Action:
             "reason": reason,
         }
         self.state = reason
-        return cls(event_type=self._event_type, params=params)
+        return cls(event_type=event_type, params=params)
 
     def _prefix(self) -> str:
-        return self._command_prefix or self._event_type.rpartition(".")[2]
+        return self._command_prefix or self._kind.event_type.rpartition(".")[2]
 
     async def _command(self, suffix: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        params: dict[str, Any] = {"control_id": self.control_id}
-        if extra:
-            params.update(extra)
-        return await self.call._execute(f"{self._prefix()}.{suffix}", params)
+        return await self._call_command(f"{self._prefix()}.{suffix}", extra)
+
+    async def _call_command(self, method: str, extra: dict[str, Any] | None) -> dict[str, Any]:
+        params = build.action_command(self.control_id, extra)
+        # An allowed cross-object call (see test_boundaries): the call's own path.
+        return await self.call._execute(method, params)
 
 
 class StoppableAction(Action):
@@ -232,7 +269,7 @@ class VolumeAction(StoppableAction):
 class PlayAction(PausableAction, VolumeAction):
     """Handle on ``calling.play``: stop, pause, resume, volume; ends on ``finished``/``error``."""
 
-    _event_type = EVENT_CALL_PLAY
+    _kind = ActionKind("play", EVENT_CALL_PLAY)
 
 
 class RecordAction(PausableAction):
@@ -242,7 +279,7 @@ class RecordAction(PausableAction):
     ``duration`` and ``size``; also available here as properties.
     """
 
-    _event_type = EVENT_CALL_RECORD
+    _kind = ActionKind("record", EVENT_CALL_RECORD)
 
     @property
     def url(self) -> str:
@@ -264,28 +301,24 @@ class DetectAction(StoppableAction):
     ``result.result`` (:class:`~relay_proto.DetectResultReceived`).
     """
 
-    _event_type = EVENT_CALL_DETECT
+    _kind = ActionKind("detect", EVENT_CALL_DETECT)
 
-    def _on_event(self, event: RelayEvent) -> None:
+    def _state_from(self, event: RelayEvent) -> str:
         detected = getattr(event, "result", "")
-        if isinstance(detected, str) and detected:
-            self.state = detected
+        return detected if isinstance(detected, str) else ""
 
 
 class _CollectBase(StoppableAction):
-    _event_type = EVENT_CALL_COLLECT
+    _kind = ActionKind("collect", EVENT_CALL_COLLECT)
 
-    def _on_event(self, event: RelayEvent) -> None:
+    def _state_from(self, event: RelayEvent) -> str:
         # play_and_collect also carries calling.call.play events (the prompt);
         # only collect progress is this action's state.
-        if event.event_type == EVENT_CALL_COLLECT:
-            super()._on_event(event)
+        return _reported_state(event) if event.event_type == EVENT_CALL_COLLECT else ""
 
     async def start_input_timers(self) -> dict[str, Any]:
         """Start the ``initial_timeout`` timer now (``calling.collect.start_input_timers``)."""
-        return await self.call._execute(
-            "collect.start_input_timers", {"control_id": self.control_id}
-        )
+        return await self._call_command("collect.start_input_timers", None)
 
     @property
     def digits(self) -> str:
@@ -309,6 +342,7 @@ class CollectAction(_CollectBase, VolumeAction):
     Ends only on a final collect result (never on the prompt's play finishing).
     """
 
+    _kind = ActionKind("play_and_collect", EVENT_CALL_COLLECT)
     _command_prefix = "play_and_collect"
 
 
@@ -321,7 +355,7 @@ class StandaloneCollectAction(_CollectBase):
 class FaxAction(StoppableAction):
     """Handle on ``calling.send_fax`` / ``receive_fax``; ends on ``fax.type`` finished/error."""
 
-    _event_type = EVENT_CALL_FAX
+    _kind = ActionKind("fax", EVENT_CALL_FAX)
 
     def __init__(
         self,
@@ -337,37 +371,42 @@ class FaxAction(StoppableAction):
     def _prefix(self) -> str:
         return self._fax_prefix  # send_fax or receive_fax, per instance
 
-    def _on_event(self, event: RelayEvent) -> None:
+    def _state_from(self, event: RelayEvent) -> str:
         progress = getattr(event, "type", "")
-        if isinstance(progress, str) and progress:
-            self.state = progress
+        return progress if isinstance(progress, str) else ""
 
 
 class TapAction(StoppableAction):
     """Handle on ``calling.tap``; ends on ``finished``."""
 
-    _event_type = EVENT_CALL_TAP
+    _kind = ActionKind("tap", EVENT_CALL_TAP)
 
 
 class StreamAction(StoppableAction):
     """Handle on ``calling.stream``; ends on ``finished``."""
 
-    _event_type = EVENT_CALL_STREAM
+    _kind = ActionKind("stream", EVENT_CALL_STREAM)
 
 
 class PayAction(StoppableAction):
     """Handle on ``calling.pay``; ends on ``finished``/``error`` (unconfirmed on real servers)."""
 
-    _event_type = EVENT_CALL_PAY
+    _kind = ActionKind("pay", EVENT_CALL_PAY)
 
 
 class TranscribeAction(StoppableAction):
     """Handle on ``calling.transcribe``; ends on ``finished``."""
 
-    _event_type = EVENT_CALL_TRANSCRIBE
+    _kind = ActionKind("transcribe", EVENT_CALL_TRANSCRIBE)
 
 
 class AIAction(StoppableAction):
     """Handle on ``calling.ai``; ends on ``finished``/``error`` or when the call ends."""
 
-    _event_type = EVENT_CALL_AI
+    _kind = ActionKind("ai", EVENT_CALL_AI)
+
+
+def _reported_state(event: RelayEvent) -> str:
+    """The ``state`` an action event's params report (``""``: none)."""
+    state = event.params.get("state")
+    return state if isinstance(state, str) else ""

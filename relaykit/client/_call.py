@@ -1,92 +1,40 @@
-"""``Call``: one live call, its events, listeners, waits and commands.
+"""``Call``: one live RELAY call and the SDK's commands on it.
 
-Every call-scoped command goes through :meth:`Call._execute`, which adds
-``node_id``/``call_id`` and applies the **call-gone rule**: a 404 or 410 answer
-means the call no longer exists, so the method logs a warning and returns
-``{}`` instead of raising; an action started that way is completed at once
-(``reason="call_gone"``).  Any other non-2xx answer raises
-:class:`~relay_proto.RelayError`.  An action started on a call that already
-ended completes at once without sending anything.
-
-The less common commands (fax, tap, stream, pay, conferences, AI, ...) live in
-:mod:`._call_extras`; both halves build requests the same way.
+:class:`Call` is the call of ``on_call`` handlers and ``dial()``: what a call
+is (identity, state, events, waits) and how a command is sent are defined by
+:class:`~relaykit.client._call_base.CallBase`; this module adds the command
+facade of the official client, one short delegation per method.  The params
+come from the pure builders of :mod:`._commands` (``build.play(...)``), so the
+wire shape of every method is tested without sockets
+(``tests/model/test_commands.py``).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Mapping
-from sys import intern
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from relay_proto import CallGoneError, CallStateChanged, RelayEvent
-from relay_proto.rpc import JSON_LOADS, dumps
-
+from . import _commands as build
 from ._actions import (
-    Action,
+    AIAction,
+    CollectAction,
+    CompletionCallback,
+    DetectAction,
+    FaxAction,
+    PayAction,
+    PlayAction,
+    RecordAction,
+    StandaloneCollectAction,
+    StreamAction,
+    TapAction,
+    TranscribeAction,
 )
-from ._call_extras import put_params as _put
-from ._call_media import CallMediaMixin
-from ._constants import (
-    CALL_STATE_ANSWERED,
-    CALL_STATE_ENDED,
-    CALL_STATE_ENDING,
-    CALL_STATE_RINGING,
-    CALL_STATES,
-    EVENT_CALL_STATE,
-)
-from ._media import to_wire_media
-
-if TYPE_CHECKING:
-    from ._client import RelayClient
-    from ._driver import Driver
-    from ._runtime import AsyncEvent
+from ._call_base import CallBase, EventHandler
 
 __all__ = ["Call", "EventHandler"]
 
-logger = logging.getLogger("relaykit.client")
 
-#: ``call.on(...)`` listeners: sync (timed) or async (run as a task).
-EventHandler = Callable[[RelayEvent], Any]
-_ActionT = TypeVar("_ActionT", bound=Action)
-
-
-class _Waiter:
-    """One pending :meth:`Call.wait_for`."""
-
-    __slots__ = ("error", "event", "event_type", "predicate", "result")
-
-    def __init__(
-        self,
-        event_type: str,
-        predicate: Callable[[RelayEvent], bool] | None,
-        event: AsyncEvent,
-    ) -> None:
-        self.event_type = event_type
-        self.predicate = predicate
-        self.event = event
-        self.result: RelayEvent | None = None
-        self.error: BaseException | None = None
-
-
-def _compact(device: Mapping[str, Any]) -> Mapping[str, Any] | str:
-    """*device* as compact JSON text until somebody reads ``call.device``.
-
-    A held call that never looks at its device then keeps ~120 B of text
-    instead of two dicts and their strings (~0.6 KB; see performance.md).
-    """
-    try:
-        return dumps(device)
-    except (TypeError, ValueError):  # not JSON-encodable (not from the wire): keep it
-        return device
-
-
-# At most this many events are kept between a command's outcome and the
-# resumption of the task awaiting it (normally: the rest of one socket read).
-_CATCHUP_LIMIT = 32
-
-
-class Call(CallMediaMixin):
+class Call(CallBase):
     """A live RELAY call (inbound from ``on_call``, outbound from ``dial()``).
 
     Attributes:
@@ -102,368 +50,16 @@ class Call(CallMediaMixin):
         segment_id: The segment id, when the server sent one.
     """
 
-    # Slots keep a held call small; "__dict__" (allocated only when used) still
-    # lets programs attach their own attributes to a call, as they can to the
-    # official SDK's.
-    __slots__ = (
-        "__dict__",
-        "__weakref__",
-        "_actions",
-        "_catchup",
-        "_client",
-        "_device",
-        "_ended",
-        "_ended_event",
-        "_listeners",
-        "_missed",
-        "_waiters",
-        "call_id",
-        "context",
-        "direction",
-        "end_reason",
-        "node_id",
-        "project_id",
-        "segment_id",
-        "state",
-        "tag",
-    )
-
-    def __init__(
-        self,
-        client: RelayClient,
-        call_id: str,
-        node_id: str,
-        project_id: str = "",
-        context: str = "",
-        *,
-        tag: str = "",
-        direction: str = "",
-        device: Mapping[str, Any] | None = None,
-        state: str = "",
-        segment_id: str = "",
-    ) -> None:
-        self._client = client
-        self.call_id = call_id
-        self.node_id = node_id
-        self.project_id = project_id
-        self.context = context
-        self.tag = tag
-        self.direction = direction
-        self._device: Mapping[str, Any] | str = _compact(device) if device else {}
-        self.state = state
-        self.segment_id = segment_id
-        self.end_reason = ""
-        # Allocated on first use: most calls never get a listener or a
-        # wait_for, and thousands of calls may be held at once.
-        self._listeners: dict[str, list[EventHandler]] | None = None
-        self._actions: dict[str, Action] | None = None
-        self._waiters: list[_Waiter] | None = None
-        # Events that reached the call after a command's outcome, before the
-        # task awaiting it could run (see wait_for); None almost always.
-        self._catchup: list[RelayEvent] | None = None
-        self._missed: list[RelayEvent] | None = None
-        self._ended = client._runtime.create_event()
-        self._ended_event: RelayEvent | None = None
-
-    @property
-    def device(self) -> Mapping[str, Any]:
-        """The device object (``{"type": "phone", "params": {...}}``), decoded on first use."""
-        device = self._device
-        if isinstance(device, str):
-            device = self._device = JSON_LOADS(device)
-        return device
-
-    @device.setter
-    def device(self, value: Mapping[str, Any]) -> None:
-        self._device = value
-
-    def __repr__(self) -> str:
-        return (
-            f"<Call id={self.call_id!r} state={self.state!r} "
-            f"direction={self.direction!r} context={self.context!r}>"
-        )
-
-    @property
-    def is_ended(self) -> bool:
-        """True once the call reached ``ended``."""
-        return self._ended.is_set()
+    __slots__ = ()
 
     # ------------------------------------------------------------------
-    # Requests
-    # ------------------------------------------------------------------
-
-    def _execute(
-        self, method: str, extra_params: Mapping[str, Any] | None = None
-    ) -> Awaitable[dict[str, Any]]:
-        """Send ``calling.<method>`` for this call; await the result.
-
-        Returns:
-            The result object, or ``{}`` when the server says the call is gone
-            (404/410), which is logged and not raised.
-
-        Raises:
-            RelayError: Any other failure (non-2xx answer, timeout, connection lost).
-        """
-        # Documented: 404/410 mean the call (or the action) no longer exists.
-        request_id, driver = self._send(method, extra_params)
-        return self._client._await_outcome(request_id, driver, call=self, call_gone_ok=True)
-
-    async def _execute_raw(
-        self, method: str, extra_params: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Like :meth:`_execute`, but a 404/410 raises :class:`CallGoneError`."""
-        request_id, driver = self._send(method, extra_params)
-        return await self._client._await_outcome(request_id, driver, call=self)
-
-    def _send(self, method: str, extra_params: Mapping[str, Any] | None) -> tuple[str, Driver]:
-        # Sent synchronously and awaited by the caller: no coroutine (and no
-        # params dict) per layer stays alive while a request is in flight, and
-        # a burst of 1000 answers costs that much less memory.
-        params: dict[str, Any] = {"node_id": self.node_id, "call_id": self.call_id}
-        if extra_params:
-            params.update(extra_params)
-        self._missed = None  # a new command: what came before it is no longer "just now"
-        return self._client._send_request(f"calling.{method}", params)
-
-    async def _start_action(
-        self, action: _ActionT, method: str, params: dict[str, Any]
-    ) -> _ActionT:
-        """Register *action*, send its start request and return it.
-
-        The action completes at once (without sending) when the call already
-        ended, and at once with ``reason="call_gone"`` on a 404/410 answer.
-        Any other failure completes it with ``reason="failed"`` and raises.
-        """
-        if self._ended.is_set():
-            logger.warning("call %s already ended; not sending calling.%s", self.call_id, method)
-            action._complete(None, "call_ended")
-            return action
-        control_id = action.control_id
-        registry = self._client._actions
-        actions = self._actions
-        if actions is None:
-            actions = self._actions = {}
-        actions[control_id] = action
-        registry[control_id] = action
-        try:
-            await self._execute_raw(method, params)
-        except CallGoneError as exc:
-            logger.info("calling.%s on call %s: %s (call gone)", method, self.call_id, exc)
-            actions.pop(control_id, None)
-            registry.pop(control_id, None)
-            action._complete(None, "call_gone")
-        except BaseException:
-            actions.pop(control_id, None)
-            registry.pop(control_id, None)
-            action._complete(None, "failed")
-            raise
-        return action
-
-    def _control_id(self, control_id: str | None) -> str:
-        return control_id or self._client._runtime.make_id()
-
-    # ------------------------------------------------------------------
-    # Events, listeners, waits
-    # ------------------------------------------------------------------
-
-    def on(self, event_type: str, handler: EventHandler) -> None:
-        """Call *handler(event)* for every event of *event_type* on this call.
-
-        Synchronous handlers run inline on the connection's reader, so keep them
-        short: one that takes longer than the client's ``slow_listener_threshold``
-        is logged with its name and duration.  Coroutine functions run as tasks.
-        Exceptions are logged and never affect other listeners or the call.
-        """
-        if self._listeners is None:
-            self._listeners = {}
-        self._listeners.setdefault(event_type, []).append(handler)
-
-    def off(self, event_type: str, handler: EventHandler) -> None:
-        """Remove a listener added with :meth:`on` (no error if absent)."""
-        handlers = self._listeners.get(event_type) if self._listeners else None
-        if handlers and handler in handlers:
-            handlers.remove(handler)
-
-    def _on_event(self, event: RelayEvent) -> None:
-        """Route one event for this call (called by the client's dispatcher)."""
-        if type(event) is CallStateChanged:
-            state = event.call_state
-            if state:
-                self.state = intern(state)  # one shared string per state name
-            if state in (CALL_STATE_ENDED, CALL_STATE_ENDING):
-                self.end_reason = event.end_reason or self.end_reason
-        else:
-            actions = self._actions
-            if actions:
-                control_id = event.params.get("control_id")
-                action = actions.get(control_id) if control_id else None
-                if action is not None:
-                    action._on_event(event)
-        if self._catchup is not None and len(self._catchup) < _CATCHUP_LIMIT:
-            self._catchup.append(event)
-        if self._waiters:
-            self._check_waiters(event, self._waiters)
-        if self._listeners:
-            handlers = self._listeners.get(event.event_type)
-            if handlers:
-                for handler in tuple(handlers):
-                    self._client._call_listener(handler, event)
-        if self.state == CALL_STATE_ENDED and not self._ended.is_set():
-            self._mark_ended(event)
-
-    def _outcome_delivered(self) -> None:
-        """A command's outcome for this call was dispatched: start catching up."""
-        if self._catchup is None:
-            self._catchup = []
-
-    def _resumed(self) -> None:
-        """The task awaiting a command on this call runs again: keep what it missed."""
-        caught, self._catchup = self._catchup, None
-        if caught:
-            self._missed = caught
-
-    def _take_missed(
-        self, event_type: str, predicate: Callable[[RelayEvent], bool] | None
-    ) -> RelayEvent | None:
-        """The first missed event matching, consumed with every one before it."""
-        missed = self._missed
-        if not missed:
-            return None
-        for index, event in enumerate(missed):
-            if event.event_type == event_type and (predicate is None or predicate(event)):
-                del missed[: index + 1]
-                return event
-        return None
-
-    def _check_waiters(self, event: RelayEvent, waiters: list[_Waiter]) -> None:
-        for waiter in tuple(waiters):
-            if waiter.event_type != event.event_type:
-                continue
-            try:
-                matched = waiter.predicate is None or bool(waiter.predicate(event))
-            except Exception as exc:
-                waiter.error = exc
-                matched = True
-            if matched:
-                waiter.result = event
-                waiters.remove(waiter)
-                waiter.event.set()
-
-    def _mark_ended(self, event: RelayEvent) -> None:
-        """The call ended: release ``wait_for_ended`` and every pending ``wait_for``."""
-        self._ended_event = event
-        self._ended.set()
-        waiters, self._waiters = self._waiters, None
-        for waiter in waiters or ():
-            waiter.result = event
-            waiter.event.set()
-
-    async def wait_for(
-        self,
-        event_type: str,
-        predicate: Callable[[RelayEvent], bool] | None = None,
-        timeout: float | None = None,
-    ) -> RelayEvent:
-        """Wait for the next event of *event_type* (matching *predicate*) on this call.
-
-        "Next" counts from the result of this call's last command: events that
-        arrived after that result but before the awaiting task could run (the
-        rest of the same socket read, typically) are seen here, so
-        ``await call.connect(...)`` followed by ``await call.wait_for(
-        EVENT_CALL_CONNECT, ...)`` cannot miss a ``connected`` that came right
-        behind the connect result.  Each such event is returned at most once.
-        (The official SDK only sees events that arrive after ``wait_for`` is
-        called.)
-
-        If the call ends first, this returns the call's ``ended`` state event
-        instead of waiting forever (check ``call.state``).
-
-        Raises:
-            TimeoutError: *timeout* seconds passed first.
-            Exception: Whatever *predicate* raised.
-        """
-        missed = self._take_missed(event_type, predicate)
-        if missed is not None:
-            return missed
-        if self._ended.is_set():
-            assert self._ended_event is not None
-            return self._ended_event
-        runtime = self._client._runtime
-        waiter = _Waiter(event_type, predicate, runtime.create_event())
-        if self._waiters is None:
-            self._waiters = [waiter]
-        else:
-            self._waiters.append(waiter)
-        try:
-            if timeout is None:
-                await waiter.event.wait()
-            else:
-                with runtime.move_on_at(runtime.current_time() + timeout):
-                    await waiter.event.wait()
-        finally:
-            if self._waiters and waiter in self._waiters:
-                self._waiters.remove(waiter)
-        if waiter.error is not None:
-            raise waiter.error
-        if waiter.result is None:
-            raise TimeoutError(f"no {event_type} event on call {self.call_id} within {timeout} s")
-        return waiter.result
-
-    async def wait_for_ended(self, timeout: float | None = None) -> RelayEvent:
-        """Wait until the call ended and return the ``ended`` state event.
-
-        Raises:
-            TimeoutError: *timeout* seconds passed first.
-        """
-        self._missed = None  # not needed for this wait; don't hold on to them
-        if not self._ended.is_set():
-            runtime = self._client._runtime
-            if timeout is None:
-                await self._ended.wait()
-            else:
-                with runtime.move_on_at(runtime.current_time() + timeout):
-                    await self._ended.wait()
-                if not self._ended.is_set():
-                    raise TimeoutError(f"call {self.call_id} did not end within {timeout} s")
-        assert self._ended_event is not None
-        return self._ended_event
-
-    async def _wait_for_state(self, target: str, timeout: float | None) -> RelayEvent:
-        rank = CALL_STATES.index
-        if self.state in CALL_STATES and rank(self.state) >= rank(target):
-            return CallStateChanged(
-                event_type=EVENT_CALL_STATE,
-                params={"call_id": self.call_id, "node_id": self.node_id, "call_state": self.state},
-            )
-        return await self.wait_for(
-            EVENT_CALL_STATE,
-            lambda e: (
-                e.params.get("call_state") in CALL_STATES
-                and rank(e.params["call_state"]) >= rank(target)
-            ),
-            timeout=timeout,
-        )
-
-    async def wait_for_ringing(self, timeout: float | None = None) -> RelayEvent:
-        """Wait until the call rings (returns at once if it is ringing or later)."""
-        return await self._wait_for_state(CALL_STATE_RINGING, timeout)
-
-    async def wait_for_answered(self, timeout: float | None = None) -> RelayEvent:
-        """Wait until the call is answered (returns at once if answered or later)."""
-        return await self._wait_for_state(CALL_STATE_ANSWERED, timeout)
-
-    async def wait_for_ending(self, timeout: float | None = None) -> RelayEvent:
-        """Wait until the call is ending (returns at once if ending or ended)."""
-        return await self._wait_for_state(CALL_STATE_ENDING, timeout)
-
-    # ------------------------------------------------------------------
-    # Lifecycle
+    # Lifecycle and bridging
     # ------------------------------------------------------------------
 
     async def answer(self, **kwargs: Any) -> dict[str, Any]:
         """Answer an inbound call (``calling.answer``; extra keywords such as
         ``max_duration`` are sent as params)."""
-        return await self._execute("answer", kwargs)
+        return await self._execute("answer", build.simple(kwargs))
 
     async def hangup(self, reason: str = "hangup") -> dict[str, Any]:
         """End the call (``calling.end``) with *reason* (``hangup``, ``busy``, ...)."""
@@ -472,10 +68,6 @@ class Call(CallMediaMixin):
     async def pass_(self) -> dict[str, Any]:
         """Decline control of an inbound call; the server offers it to another consumer."""
         return await self._execute("pass")
-
-    # ------------------------------------------------------------------
-    # Bridging
-    # ------------------------------------------------------------------
 
     async def connect(
         self,
@@ -494,16 +86,15 @@ class Call(CallMediaMixin):
         (``EVENT_CALL_CONNECT``: connecting, connected, failed, disconnected).
         *ringback* media may be flat or wire form.
         """
-        params: dict[str, Any] = {"devices": devices}
-        _put(
-            params,
-            ringback=None if ringback is None else to_wire_media(ringback),
+        params = build.connect(
+            devices,
+            ringback=ringback,
             tag=tag,
             max_duration=max_duration,
             max_price_per_minute=max_price_per_minute,
             status_url=status_url,
+            extra=kwargs,
         )
-        params.update(kwargs)
         return await self._execute("connect", params)
 
     async def disconnect(self) -> dict[str, Any]:
@@ -512,11 +103,575 @@ class Call(CallMediaMixin):
 
     async def transfer(self, dest: str, **kwargs: Any) -> dict[str, Any]:
         """Hand control to *dest* (a RELAY/SWML URL, inline SWML, or ``context:<name>``)."""
-        params: dict[str, Any] = {"dest": dest}
-        params.update(kwargs)
-        return await self._execute("transfer", params)
+        return await self._execute("transfer", build.transfer(dest, kwargs))
 
     async def send_digits(self, digits: str, *, control_id: str | None = None) -> dict[str, Any]:
         """Send DTMF *digits* (``0-9 # * A-D``, ``w`` = 0.5 s pause, ``W`` = 1 s)."""
-        params = {"control_id": self._control_id(control_id), "digits": digits}
+        params = build.send_digits(self._new_control_id(control_id), digits)
         return await self._execute("send_digits", params)
+
+    async def refer(
+        self, device: dict[str, Any], *, status_url: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """SIP REFER the call to *device* (``{"type": "sip", "params": {"to": ...}}``)."""
+        return await self._execute("refer", build.refer(device, status_url, kwargs))
+
+    # ------------------------------------------------------------------
+    # Playback (each returns its action at once; ``action.wait()`` waits)
+    # ------------------------------------------------------------------
+
+    async def play(
+        self,
+        media: list[dict[str, Any]],
+        *,
+        volume: float | None = None,
+        direction: str | None = None,
+        loop: int | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> PlayAction:
+        """Play media (``calling.play``).
+
+        Args:
+            media: Media items, flat (``{"type": "tts", "text": "Hi"}``, as in the
+                seed docs) or wire form (``{"type": "tts", "params": {...}}``).
+            volume: Volume in dB (-40 .. 40).
+            direction: ``listen``, ``speak`` or ``both``.
+            loop: Repeat count (0 = until stopped).
+            control_id: Use this control id instead of a fresh one.
+            on_completed: Called with the terminal event (sync or async).
+            **kwargs: Extra params sent as is.
+
+        Returns:
+            A :class:`PlayAction` (already done if the call is gone).
+        """
+        cid = self._new_control_id(control_id)
+        params = build.play(cid, media, volume=volume, direction=direction, loop=loop, extra=kwargs)
+        return await self._start(PlayAction(self, cid, on_completed=on_completed), "play", params)
+
+    async def play_tts(
+        self,
+        text: str,
+        *,
+        language: str | None = None,
+        gender: str | None = None,
+        voice: str | None = None,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> PlayAction:
+        """Speak *text* (a ``tts`` media item)."""
+        media = [build.tts_media(text, language, gender, voice)]
+        return await self.play(media, volume=volume, on_completed=on_completed)
+
+    async def play_audio(
+        self,
+        url: str,
+        *,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> PlayAction:
+        """Play the audio file at *url*."""
+        return await self.play([build.audio_media(url)], volume=volume, on_completed=on_completed)
+
+    async def play_silence(
+        self, duration: float, *, on_completed: CompletionCallback | None = None
+    ) -> PlayAction:
+        """Play *duration* seconds of silence."""
+        return await self.play([build.silence_media(duration)], on_completed=on_completed)
+
+    async def play_ringtone(
+        self,
+        name: str,
+        *,
+        duration: float | None = None,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> PlayAction:
+        """Play the ringtone of country *name* (``us``, ``uk``, ...)."""
+        media = [build.ringtone_media(name, duration)]
+        return await self.play(media, volume=volume, on_completed=on_completed)
+
+    # ------------------------------------------------------------------
+    # Recording, input and detection
+    # ------------------------------------------------------------------
+
+    async def record(
+        self,
+        audio: dict[str, Any] | None = None,
+        *,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> RecordAction:
+        """Record the call (``calling.record`` with ``{"audio": audio}``).
+
+        Args:
+            audio: ``format``, ``direction``, ``stereo``, ``beep``,
+                ``initial_timeout``, ``end_silence_timeout``, ``terminators``, ...
+            control_id: Use this control id instead of a fresh one.
+            on_completed: Called with the terminal event.
+            **kwargs: Extra params (e.g. ``status_url``).
+        """
+        cid = self._new_control_id(control_id)
+        action = RecordAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "record", build.record(cid, audio, kwargs))
+
+    async def play_and_collect(
+        self,
+        media: list[dict[str, Any]],
+        collect: dict[str, Any],
+        *,
+        volume: float | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> CollectAction:
+        """Play a prompt and collect digits/speech (``calling.play_and_collect``).
+
+        The action ends on the final collect result, not when the prompt ends;
+        read it with ``result.digits`` / ``result.speech`` / ``result.type`` or,
+        as in the seed docs, ``result.params["result"]["digits"]``.
+        """
+        cid = self._new_control_id(control_id)
+        params = build.play_and_collect(cid, media, collect, volume=volume, extra=kwargs)
+        action = CollectAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "play_and_collect", params)
+
+    async def prompt_tts(
+        self,
+        text: str,
+        collect: dict[str, Any],
+        *,
+        language: str | None = None,
+        gender: str | None = None,
+        voice: str | None = None,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> CollectAction:
+        """Speak *text* and collect input (``play_and_collect`` with one ``tts`` item)."""
+        media = [build.tts_media(text, language, gender, voice)]
+        return await self.play_and_collect(media, collect, volume=volume, on_completed=on_completed)
+
+    async def prompt_audio(
+        self,
+        url: str,
+        collect: dict[str, Any],
+        *,
+        volume: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> CollectAction:
+        """Play the audio at *url* and collect input."""
+        media = [build.audio_media(url)]
+        return await self.play_and_collect(media, collect, volume=volume, on_completed=on_completed)
+
+    async def collect(
+        self,
+        *,
+        digits: dict[str, Any] | None = None,
+        speech: dict[str, Any] | None = None,
+        initial_timeout: float | None = None,
+        partial_results: bool | None = None,
+        continuous: bool | None = None,
+        send_start_of_input: bool | None = None,
+        start_input_timers: bool | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> StandaloneCollectAction:
+        """Collect digits and/or speech without a prompt (``calling.collect``).
+
+        Ends only on a final result: partial results, ``start_of_input`` and
+        continuous-mode updates do not end it.
+        """
+        options = _named(locals())
+        cid = self._new_control_id(control_id)
+        action = StandaloneCollectAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "collect", build.collect(cid, options, kwargs))
+
+    async def detect(
+        self,
+        detect: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> DetectAction:
+        """Start detection (``calling.detect``): machine, fax or digit.
+
+        Args:
+            detect: ``{"type": "machine"|"fax"|"digit", "params": {...}}``.
+            timeout: Overall detection timeout in seconds (server default 30).
+        """
+        cid = self._new_control_id(control_id)
+        action = DetectAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "detect", build.detect(cid, detect, timeout, kwargs))
+
+    async def detect_answering_machine(
+        self,
+        *,
+        initial_timeout: float | None = None,
+        end_silence_timeout: float | None = None,
+        machine_voice_threshold: float | None = None,
+        machine_words_threshold: int | None = None,
+        detect_interruptions: bool | None = None,
+        detect_message_end: bool | None = None,
+        timeout: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> DetectAction:
+        """Answering-machine detection; the result is ``MACHINE``, ``HUMAN`` or ``UNKNOWN``."""
+        options = _named(locals(), "timeout")
+        detect = {"type": "machine", "params": build.detect_params(**options)}
+        return await self.detect(detect, timeout=timeout, on_completed=on_completed)
+
+    async def detect_fax(
+        self,
+        *,
+        tone: str | None = None,
+        timeout: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> DetectAction:
+        """Fax tone detection (``CED`` or ``CNG``)."""
+        detect = {"type": "fax", "params": build.detect_params(tone=tone)}
+        return await self.detect(detect, timeout=timeout, on_completed=on_completed)
+
+    async def detect_digit(
+        self,
+        *,
+        digits: str | None = None,
+        timeout: float | None = None,
+        on_completed: CompletionCallback | None = None,
+    ) -> DetectAction:
+        """DTMF detection (*digits*: the digits to listen for)."""
+        detect = {"type": "digit", "params": build.detect_params(digits=digits)}
+        return await self.detect(detect, timeout=timeout, on_completed=on_completed)
+
+    # ------------------------------------------------------------------
+    # Fax, tap, stream, pay, transcription, AI (actions)
+    # ------------------------------------------------------------------
+
+    async def send_fax(
+        self,
+        document: str,
+        *,
+        identity: str | None = None,
+        header_info: str | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> FaxAction:
+        """Send the fax *document* (URL); ends on ``fax.type`` finished/error."""
+        cid = self._new_control_id(control_id)
+        params = build.send_fax(cid, document, identity, header_info, kwargs)
+        action = FaxAction(self, cid, "send_fax", on_completed=on_completed)
+        return await self._start(action, "send_fax", params)
+
+    async def receive_fax(
+        self,
+        *,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> FaxAction:
+        """Receive a fax; the finished event carries the document URL."""
+        cid = self._new_control_id(control_id)
+        action = FaxAction(self, cid, "receive_fax", on_completed=on_completed)
+        return await self._start(action, "receive_fax", build.receive_fax(cid, kwargs))
+
+    async def tap(
+        self,
+        tap: dict[str, Any],
+        device: dict[str, Any],
+        *,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> TapAction:
+        """Copy call media to *device* (``rtp`` or ``ws``); *tap* selects audio and direction."""
+        cid = self._new_control_id(control_id)
+        action = TapAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "tap", build.tap(cid, tap, device, kwargs))
+
+    async def stream(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        codec: str | None = None,
+        track: str | None = None,
+        status_url: str | None = None,
+        status_url_method: str | None = None,
+        authorization_bearer_token: str | None = None,
+        custom_parameters: dict[str, Any] | None = None,
+        control_id: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> StreamAction:
+        """Stream call audio to the WebSocket *url*."""
+        options = _named(locals())
+        cid = self._new_control_id(control_id)
+        action = StreamAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "stream", build.stream(cid, options, kwargs))
+
+    async def pay(
+        self,
+        payment_connector_url: str,
+        *,
+        control_id: str | None = None,
+        input_method: str | None = None,
+        status_url: str | None = None,
+        payment_method: str | None = None,
+        timeout: str | None = None,
+        max_attempts: str | None = None,
+        security_code: str | None = None,
+        postal_code: str | None = None,
+        min_postal_code_length: str | None = None,
+        token_type: str | None = None,
+        charge_amount: str | None = None,
+        currency: str | None = None,
+        language: str | None = None,
+        voice: str | None = None,
+        description: str | None = None,
+        valid_card_types: str | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+        prompts: list[dict[str, Any]] | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> PayAction:
+        """Collect a payment via *payment_connector_url* (``input_method`` is sent as ``input``)."""
+        options = _named(locals())
+        cid = self._new_control_id(control_id)
+        action = PayAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "pay", build.pay(cid, options, kwargs))
+
+    async def transcribe(
+        self,
+        *,
+        control_id: str | None = None,
+        status_url: str | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> TranscribeAction:
+        """Transcribe the call (one per call; a second one gets 409)."""
+        cid = self._new_control_id(control_id)
+        action = TranscribeAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "transcribe", build.transcribe(cid, status_url, kwargs))
+
+    async def ai(
+        self,
+        *,
+        control_id: str | None = None,
+        agent: str | None = None,
+        prompt: dict[str, Any] | None = None,
+        post_prompt: dict[str, Any] | None = None,
+        post_prompt_url: str | None = None,
+        post_prompt_auth_user: str | None = None,
+        post_prompt_auth_password: str | None = None,
+        global_data: dict[str, Any] | None = None,
+        pronounce: list[dict[str, Any]] | None = None,
+        hints: list[str] | None = None,
+        languages: list[dict[str, Any]] | None = None,
+        SWAIG: dict[str, Any] | None = None,
+        ai_params: dict[str, Any] | None = None,
+        on_completed: CompletionCallback | None = None,
+        **kwargs: Any,
+    ) -> AIAction:
+        """Start an AI agent on the call (``ai_params`` is sent as ``params``)."""
+        options = _named(locals())
+        cid = self._new_control_id(control_id)
+        action = AIAction(self, cid, on_completed=on_completed)
+        return await self._start(action, "ai", build.ai(cid, options, kwargs))
+
+    # ------------------------------------------------------------------
+    # Conferences, rooms, digits, live transcription, AI, queues (plain commands)
+    # ------------------------------------------------------------------
+
+    async def join_conference(
+        self,
+        name: str,
+        *,
+        muted: bool | None = None,
+        beep: str | None = None,
+        start_on_enter: bool | None = None,
+        end_on_exit: bool | None = None,
+        wait_url: str | None = None,
+        max_participants: int | None = None,
+        record: str | None = None,
+        region: str | None = None,
+        trim: str | None = None,
+        coach: str | None = None,
+        status_callback: str | None = None,
+        status_callback_event: str | None = None,
+        status_callback_event_type: str | None = None,
+        status_callback_method: str | None = None,
+        recording_status_callback: str | None = None,
+        recording_status_callback_event: str | None = None,
+        recording_status_callback_event_type: str | None = None,
+        recording_status_callback_method: str | None = None,
+        stream_obj: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Join the conference *name* (``stream_obj`` is sent as ``stream``)."""
+        params = build.join_conference(_named(locals()), kwargs)
+        return await self._execute("join_conference", params)
+
+    async def leave_conference(self, conference_id: str, **kwargs: Any) -> dict[str, Any]:
+        """Leave the conference *conference_id*."""
+        params = build.leave_conference(conference_id, kwargs)
+        return await self._execute("leave_conference", params)
+
+    async def hold(self) -> dict[str, Any]:
+        """Put the call on hold (``calling.hold``)."""
+        return await self._execute("hold")
+
+    async def unhold(self) -> dict[str, Any]:
+        """Take the call off hold (``calling.unhold``)."""
+        return await self._execute("unhold")
+
+    async def denoise(self) -> dict[str, Any]:
+        """Start noise reduction (``calling.denoise``)."""
+        return await self._execute("denoise")
+
+    async def denoise_stop(self) -> dict[str, Any]:
+        """Stop noise reduction (``calling.denoise.stop``)."""
+        return await self._execute("denoise.stop")
+
+    async def echo(
+        self, *, timeout: float | None = None, status_url: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Echo the caller's audio back (*timeout* 0 = until hangup)."""
+        return await self._execute("echo", build.echo(timeout, status_url, kwargs))
+
+    async def bind_digit(
+        self,
+        digits: str,
+        bind_method: str,
+        *,
+        bind_params: dict[str, Any] | None = None,
+        realm: str | None = None,
+        max_triggers: int | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Run *bind_method* (e.g. ``calling.play``) when *digits* are pressed."""
+        params = build.bind_digit(
+            digits,
+            bind_method,
+            bind_params=bind_params,
+            realm=realm,
+            max_triggers=max_triggers,
+            extra=kwargs,
+        )
+        return await self._execute("bind_digit", params)
+
+    async def clear_digit_bindings(
+        self, *, realm: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Remove digit bindings (all, or those of *realm*)."""
+        return await self._execute(
+            "clear_digit_bindings", build.clear_digit_bindings(realm, kwargs)
+        )
+
+    async def live_transcribe(self, action: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Control live transcription (*action*: ``{"start": {...}}``, ``{"stop": {}}``, ...)."""
+        return await self._execute("live_transcribe", build.live_transcribe(action, kwargs))
+
+    async def live_translate(
+        self, action: dict[str, Any], *, status_url: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Control live translation (*action*: start, stop, summarize, inject)."""
+        params = build.live_translate(action, status_url, kwargs)
+        return await self._execute("live_translate", params)
+
+    async def join_room(
+        self, name: str, *, status_url: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Join the video/audio room *name*."""
+        return await self._execute("join_room", build.join_room(name, status_url, kwargs))
+
+    async def leave_room(self, **kwargs: Any) -> dict[str, Any]:
+        """Leave the current room."""
+        return await self._execute("leave_room", build.simple(kwargs))
+
+    async def amazon_bedrock(
+        self,
+        *,
+        prompt: Any | None = None,
+        SWAIG: dict[str, Any] | None = None,
+        ai_params: dict[str, Any] | None = None,
+        global_data: dict[str, Any] | None = None,
+        post_prompt: dict[str, Any] | None = None,
+        post_prompt_url: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Connect the call to an Amazon Bedrock agent (``ai_params`` is sent as ``params``)."""
+        params = build.amazon_bedrock(_named(locals()), kwargs)
+        return await self._execute("amazon_bedrock", params)
+
+    async def ai_message(
+        self,
+        *,
+        message_text: str | None = None,
+        role: str | None = None,
+        reset: dict[str, Any] | None = None,
+        global_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Send a message into the running AI session."""
+        return await self._execute("ai_message", build.ai_message(_named(locals()), kwargs))
+
+    async def ai_hold(
+        self, *, timeout: str | None = None, prompt: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Put the AI session on hold."""
+        return await self._execute("ai_hold", build.ai_hold(timeout, prompt, kwargs))
+
+    async def ai_unhold(self, *, prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Resume the AI session."""
+        return await self._execute("ai_unhold", build.ai_unhold(prompt, kwargs))
+
+    async def user_event(self, *, event: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Send a custom event (extra keywords are merged into params)."""
+        return await self._execute("user_event", build.user_event(event, kwargs))
+
+    async def queue_enter(
+        self,
+        queue_name: str,
+        *,
+        control_id: str | None = None,
+        status_url: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Put the call into the queue *queue_name* (events: ``calling.call.queue``)."""
+        cid = self._new_control_id(control_id)
+        params = build.queue_enter(cid, queue_name, status_url, kwargs)
+        return await self._execute("queue.enter", params)
+
+    async def queue_leave(
+        self,
+        queue_name: str,
+        *,
+        control_id: str | None = None,
+        queue_id: str | None = None,
+        status_url: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Take the call out of the queue *queue_name*."""
+        cid = self._new_control_id(control_id)
+        params = build.queue_leave(cid, queue_name, queue_id, status_url, kwargs)
+        return await self._execute("queue.leave", params)
+
+
+#: Arguments of a command method that are not wire options.
+_NOT_OPTIONS = frozenset({"self", "control_id", "on_completed", "kwargs"})
+
+
+def _named(scope: Mapping[str, Any], *leave_out: str) -> dict[str, Any]:
+    """A method's named arguments (``_named(locals())`` as its first statement), in
+    signature order, without ``self``/``control_id``/``on_completed``/``kwargs`` and
+    *leave_out*: the options its builder turns into params."""
+    return {
+        key: value
+        for key, value in scope.items()
+        if key not in _NOT_OPTIONS and key not in leave_out
+    }

@@ -5,8 +5,14 @@ The class is bound to an event loop by subclassing with a runtime (see
 life (entered by :meth:`RelayClient.connect`, left by
 :meth:`RelayClient.disconnect`): the connection driver and every inbound call
 and message handler run there, each handler as its own task, so one failing
-handler is logged with its call id and affects nothing else.  Event dispatch
-lives in :mod:`._dispatch`.
+handler is logged with its call id and affects nothing else.
+
+The client owns the connection (the core, the driver, the task group) and its
+configuration; it holds one :class:`~relaykit.client._dispatch.Dispatcher`,
+which owns the id -> object registries and routes the core's events.  Errors
+are mapped by type at this boundary: misuse (a bad method name, params that
+are not JSON) is ``TypeError``/``ValueError``; a closed or lost connection is
+:class:`~relay_proto.ConnectionLostError`.
 """
 
 from __future__ import annotations
@@ -18,26 +24,22 @@ from contextlib import AsyncExitStack
 from typing import Any, ClassVar
 
 from relay_proto import (
-    CallGoneError,
     ConnectionLostError,
     LocalProtocolError,
     RelayConnection,
     RelayError,
     RelayEvent,
-    RelayServerError,
     RelayTimeoutError,
-    RequestCancelled,
-    RequestFailed,
-    RequestTimedOut,
-    ResponseReceived,
+    SessionState,
 )
 
+from . import _commands as build
 from ._call import Call
 from ._config import ClientConfig, max_connections, resolve_config
-from ._dispatch import ClientDispatch, PendingDial, PendingRequest
+from ._dispatch import Dispatcher
 from ._driver import Driver
 from ._message import Message
-from ._runtime import Runtime, TaskGroup, TaskPool, Transport
+from ._runtime import Runtime, TaskGroup, Transport
 
 __all__ = ["RelayClient"]
 
@@ -49,8 +51,35 @@ MessageHandler = Callable[[Message], Awaitable[Any]]
 #: ids of the clients of this process that hold a connection (RELAY_MAX_CONNECTIONS).
 _connected: set[int] = set()
 
+#: How long ``disconnect()`` waits for the goodbye.  The core gives the server
+#: 5 s to answer the close frame (``CLOSE_TIMEOUT`` in ``relay_proto/_session.py``,
+#: which the core's public face does not export); one more second lets the
+#: core's own close deadline fire first, so the polite path always wins.
+_CORE_CLOSE_TIMEOUT = 5.0
+DISCONNECT_TIMEOUT = _CORE_CLOSE_TIMEOUT + 1.0
 
-class RelayClient(ClientDispatch):
+#: Core states in which it refuses requests: the connection is closed for good.
+_CLOSED_STATES = frozenset({SessionState.CLOSING, SessionState.CLOSED, SessionState.FAILED})
+
+
+def _map_refusal(exc: LocalProtocolError, state: SessionState) -> Exception:
+    """The user-facing error for a command the core refused, by type and cause.
+
+    Misuse (params that cannot be encoded, any argument the core rejects) is
+    ``TypeError``/``ValueError``; a refusal because the connection is closed is
+    :class:`ConnectionLostError`.
+    """
+    cause = exc.__cause__
+    if isinstance(cause, TypeError):
+        return TypeError(exc.msg)
+    if isinstance(cause, ValueError):
+        return ValueError(exc.msg)
+    if state in _CLOSED_STATES:
+        return ConnectionLostError(-1, f"the client is closing or closed: {exc.msg}")
+    return ValueError(exc.msg)
+
+
+class RelayClient:
     """A SignalWire RELAY client (calls and SMS/MMS).
 
     Args:
@@ -137,16 +166,11 @@ class RelayClient(ClientDispatch):
         self._connect_timeout = float(connect_timeout)
         self.shutdown_grace = float(shutdown_grace)
         self.slow_listener_threshold = float(slow_listener_threshold)
-        self._on_call: CallHandler | None = None
-        self._on_message: MessageHandler | None = None
         self._conn: RelayConnection | None = None
         self._driver: Driver | None = None
         self._group: TaskGroup | None = None
-        # Where handlers and callbacks run: the runtime's pool inside _group.
-        self._pool: TaskPool | None = None
         self._stack: AsyncExitStack | None = None
-        self._protocol = ""
-        self._init_dispatch()
+        self._dispatcher = Dispatcher(self, self._runtime, self._send_request)
 
     def __repr__(self) -> str:
         state = self._conn.state.value if self._conn is not None else "DISCONNECTED"
@@ -189,7 +213,7 @@ class RelayClient(ClientDispatch):
     @property
     def relay_protocol(self) -> str:
         """The server-assigned protocol string of the session (read-only; ``""`` before)."""
-        return self._protocol
+        return self._dispatcher.protocol
 
     @property
     def connected(self) -> bool:
@@ -202,12 +226,12 @@ class RelayClient(ClientDispatch):
 
     def on_call(self, handler: CallHandler) -> CallHandler:
         """Decorator: run ``await handler(call)`` for every inbound call (replaces any previous)."""
-        self._on_call = handler
+        self._dispatcher.on_call = handler
         return handler
 
     def on_message(self, handler: MessageHandler) -> MessageHandler:
         """Decorator: run ``await handler(message)`` per inbound SMS/MMS (replaces previous)."""
-        self._on_message = handler
+        self._dispatcher.on_message = handler
         return handler
 
     # ------------------------------------------------------------------
@@ -262,13 +286,14 @@ class RelayClient(ClientDispatch):
             contexts=self._contexts,
         )
         self._conn = conn
-        self._draining = False
+        dispatcher = self._dispatcher
+        dispatcher.draining = False
         self._driver = driver = Driver(
             conn,
             rt,
             transport,
             cfg,
-            self._dispatch,
+            dispatcher.dispatch,
             connect_timeout=self._connect_timeout,
             fail_fast=fail_fast,
         )
@@ -276,7 +301,7 @@ class RelayClient(ClientDispatch):
             self._stack = AsyncExitStack()
             group = await self._stack.enter_async_context(rt.open_task_group())
             self._group = group
-            self._pool = rt.start_task_pool(group)
+            dispatcher.pool = rt.start_task_pool(group)
             group.start_soon(driver.run, name=f"relaykit connection {cfg.url}")
             await driver.settled.wait()
             if driver.error is not None:
@@ -284,7 +309,7 @@ class RelayClient(ClientDispatch):
         except BaseException:
             await self._teardown()
             raise
-        logger.info("connected to %s (protocol %s)", cfg.url, self._protocol)
+        logger.info("connected to %s (protocol %s)", cfg.url, dispatcher.protocol)
 
     async def disconnect(self) -> None:
         """Close the connection cleanly (WebSocket close handshake) and stop.
@@ -299,8 +324,7 @@ class RelayClient(ClientDispatch):
             return
         rt = self._runtime
         try:
-            # The core gives the server 5 s to answer the close frame.
-            with rt.move_on_at(rt.current_time() + 6.0, shield=True):
+            with rt.move_on_at(rt.current_time() + DISCONNECT_TIMEOUT, shield=True):
                 if not driver.finished.is_set():
                     driver.close()
                     await driver.flush()
@@ -314,7 +338,8 @@ class RelayClient(ClientDispatch):
 
     async def _teardown(self) -> None:
         group, stack, driver = self._group, self._stack, self._driver
-        self._group = self._pool = self._stack = None
+        self._group = self._stack = None
+        self._dispatcher.pool = None
         try:
             if driver is not None:
                 # A socket left open by a cancelled connect(): close it (bounded).
@@ -329,10 +354,7 @@ class RelayClient(ClientDispatch):
             self._driver = None
             self._conn = None
             _connected.discard(id(self))
-            for pending in self._pending.values():
-                pending.done.set()
-            for dial in self._dials.values():
-                dial.done.set()
+            self._dispatcher.release_waiters()
 
     async def __aenter__(self) -> RelayClient:
         await self.connect()
@@ -408,21 +430,17 @@ class RelayClient(ClientDispatch):
             True if every handler finished, False if *timeout* expired first.
         """
         rt = self._runtime
-        self._draining = True
+        dispatcher = self._dispatcher
+        dispatcher.draining = True
         if self._contexts and self._driver is not None and not self._driver.finished.is_set():
             try:
                 await self.unreceive(list(self._contexts))
             except RelayError as exc:
                 logger.warning("drain: could not unsubscribe contexts: %s", exc)
-        if self._handlers_running == 0:
-            return True
-        idle = self._handlers_idle = rt.create_event()
         deadline = rt.current_time() + timeout if timeout is not None else float("inf")
-        with rt.move_on_at(deadline):
-            await idle.wait()
-        finished = self._handlers_running == 0
+        finished = await dispatcher.wait_handlers_idle(deadline)
         if not finished:
-            logger.warning("drain: %d handler(s) still running", self._handlers_running)
+            logger.warning("drain: %d handler(s) still running", dispatcher.handlers_running)
         return finished
 
     # ------------------------------------------------------------------
@@ -433,23 +451,26 @@ class RelayClient(ClientDispatch):
         """Send a raw RELAY request and return its result.
 
         Raises:
+            TypeError: *method* is not a string, *params* not a dict, or not
+                JSON-serialisable.
+            ValueError: *method* is empty or ``signalwire.connect``.
             RelayError: The request failed: :class:`~relay_proto.RelayServerError`
                 for a non-2xx answer (:class:`~relay_proto.CallGoneError` for
                 404/410 on a call), :class:`~relay_proto.RelayTimeoutError`,
                 :class:`~relay_proto.ConnectionLostError`, :class:`~relay_proto.QueueFullError`.
         """
-        return await self._request(method, params)
-
-    async def _request(
-        self, method: str, params: dict[str, Any], timeout: float | None = None
-    ) -> dict[str, Any]:
-        request_id, driver = self._send_request(method, params, timeout)
-        return await self._await_outcome(request_id, driver)
+        build.check_request(method, params)
+        return await self._dispatcher.request(method, params)
 
     def _send_request(
         self, method: str, params: dict[str, Any], timeout: float | None = None
     ) -> tuple[str, Driver]:
-        """Hand one request to the core; returns its id and the driver to await it on."""
+        """Hand one request to the core; returns its id and the driver to await it on.
+
+        The dispatcher's ``send``.  Raises ``TypeError``/``ValueError`` on misuse,
+        :class:`ConnectionLostError` when not connected or closed, and lets the
+        core's :class:`~relay_proto.QueueFullError` through.
+        """
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
             raise ConnectionLostError(
@@ -460,55 +481,8 @@ class RelayClient(ClientDispatch):
                 method, params, self._runtime.current_time(), timeout=timeout
             )
         except LocalProtocolError as exc:
-            raise ConnectionLostError(-1, exc.msg) from None
+            raise _map_refusal(exc, conn.state) from exc
         return request_id, driver
-
-    async def _await_outcome(
-        self,
-        request_id: str,
-        driver: Driver,
-        *,
-        call: Call | None = None,
-        call_gone_ok: bool = False,
-    ) -> dict[str, Any]:
-        """Wait for the outcome of a request sent with :meth:`_send_request`.
-
-        Args:
-            call: The call the request is for: events that reach it between the
-                outcome and this task's resumption are kept for its next
-                ``wait_for`` (see :meth:`Call.wait_for`).
-            call_gone_ok: A 404/410 answer means *call* (or its action) no longer
-                exists, which is logged and returns ``{}`` instead of raising
-                :class:`~relay_proto.CallGoneError`.
-        """
-        pending = PendingRequest(self._runtime.create_event(), call)
-        self._pending[request_id] = pending
-        driver.kick()
-        try:
-            await pending.done.wait()
-        finally:
-            self._pending.pop(request_id, None)
-            if call is not None:
-                call._resumed()
-        outcome = pending.outcome
-        if type(outcome) is ResponseReceived:
-            return dict(outcome.result)
-        if type(outcome) is RequestFailed:
-            if outcome.call_gone and call_gone_ok and call is not None:
-                logger.info(
-                    "%s on call %s: %s (call gone, ignored)",
-                    outcome.method,
-                    call.call_id,
-                    outcome.message or outcome.code,
-                )
-                return {}
-            cls = CallGoneError if outcome.call_gone else RelayServerError
-            raise cls(outcome.code, outcome.message or f"{outcome.method} failed")
-        if type(outcome) is RequestTimedOut:
-            raise RelayTimeoutError(-1, f"{outcome.method} timed out after {outcome.timeout} s")
-        if type(outcome) is RequestCancelled:
-            raise ConnectionLostError(-1, f"{outcome.method}: {outcome.reason}")
-        raise ConnectionLostError(-1, "the client disconnected")
 
     async def receive(self, contexts: list[str]) -> None:
         """Also receive inbound calls/messages on *contexts* (``signalwire.receive``)."""
@@ -524,15 +498,16 @@ class RelayClient(ClientDispatch):
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
             raise ConnectionLostError(-1, "the client is not connected")
+        contexts = build.check_contexts(contexts)
         change = conn.subscribe if receive else conn.unsubscribe
         try:
             request_id = change(contexts, self._runtime.current_time())
         except LocalProtocolError as exc:
-            raise ValueError(exc.msg) from None
+            raise _map_refusal(exc, conn.state) from exc
         if not receive:
             # Forgotten at once; new contexts count only once the server accepted them.
             self._contexts = conn.contexts
-        await self._await_outcome(request_id, driver)
+        await self._dispatcher.await_outcome(request_id, driver)
         self._contexts = conn.contexts
 
     async def dial(
@@ -557,14 +532,12 @@ class RelayClient(ClientDispatch):
             RelayError: The dial failed (busy, no answer, rejected request, connection lost).
         """
         rt = self._runtime
+        dispatcher = self._dispatcher
         dial_tag = tag or rt.make_id()
-        params: dict[str, Any] = {"tag": dial_tag, "devices": devices}
-        if max_duration:
-            params["max_duration"] = max_duration
-        waiter = PendingDial(rt.create_event())
-        self._dials[dial_tag] = waiter
+        params = build.dial(dial_tag, devices, max_duration)
+        waiter = dispatcher.expect_dial(dial_tag)
         try:
-            await self._request("calling.dial", params)
+            await dispatcher.request("calling.dial", params)
             limit = 120.0 if dial_timeout is None else dial_timeout
             with rt.move_on_at(rt.current_time() + limit):
                 await waiter.done.wait()
@@ -574,10 +547,10 @@ class RelayClient(ClientDispatch):
                     raise ConnectionLostError(-1, f"client disconnected while dialing {dial_tag}")
                 raise RelayTimeoutError(-1, f"dial {dial_tag} not answered within {limit} s")
             if outcome.reason == "answered":
-                call = self._calls.get(outcome.call_id)
+                call = dispatcher.calls.get(outcome.call_id)
                 if call is None:
                     winner = outcome.event.call if outcome.event is not None else {}
-                    call = self._new_call(winner, outcome.call_id, tag=dial_tag)
+                    call = dispatcher.new_call(winner, outcome.call_id, tag=dial_tag)
                 if not call.tag:
                     call.tag = dial_tag
                 return call
@@ -586,7 +559,7 @@ class RelayClient(ClientDispatch):
                 detail = f": {outcome.event.reason}"
             raise RelayError(-1, f"dial {dial_tag} failed ({outcome.reason}{detail})")
         finally:
-            self._dials.pop(dial_tag, None)
+            dispatcher.forget_dial(dial_tag)
 
     async def send_message(
         self,
@@ -609,22 +582,16 @@ class RelayClient(ClientDispatch):
             ValueError: Neither *body* nor *media* given (checked before sending).
             RelayError: The server rejected the message.
         """
-        if not body and not media:
-            raise ValueError("send_message() needs a body or media (or both)")
-        msg_context = context or self._protocol or "default"
-        params: dict[str, Any] = {
-            "context": msg_context,
-            "to_number": to_number,
-            "from_number": from_number,
-        }
-        if body:
-            params["body"] = body
-        if media:
-            params["media"] = list(media)
-        if tags:
-            params["tags"] = list(tags)
-        if region:
-            params["region"] = region
+        msg_context = context or self._dispatcher.protocol or "default"
+        params = build.send_message(
+            context=msg_context,
+            to_number=to_number,
+            from_number=from_number,
+            body=body,
+            media=media,
+            tags=tags,
+            region=region,
+        )
         message = Message(
             context=msg_context,
             direction="outbound",
@@ -637,12 +604,5 @@ class RelayClient(ClientDispatch):
             client=self,
             on_completed=on_completed,
         )
-        request_id, driver = self._send_request("messaging.send", params)
-        # Dispatch binds the message_id when the result arrives (the core
-        # releases early states right after it): see ClientDispatch._on_outcome.
-        self._message_sends[request_id] = message
-        try:
-            await self._await_outcome(request_id, driver)
-        finally:
-            self._message_sends.pop(request_id, None)
+        await self._dispatcher.send_message(params, message)
         return message

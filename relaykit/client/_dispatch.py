@@ -1,12 +1,21 @@
-"""The client's event dispatch and task helpers (a mixin of ``RelayClient``).
+"""The client's dispatcher: the id -> object maps and the route of every event.
 
-Everything here runs synchronously on the connection driver's tasks, once per
-event the core emits: request outcomes wake the awaiting request, call events
-go to their :class:`Call`, ``ActionCompleted`` completes the action,
-``DialCompleted`` resolves ``dial()``, ``MessageCompleted`` resolves a sent
-:class:`Message`, inbound calls and messages start their handler task.  No
-task is created per event; user callbacks that return coroutines, and
-handlers, run as tasks in the client's task group.
+A :class:`Dispatcher` belongs to one :class:`~relaykit.client.RelayClient` and
+owns everything the object model keeps by id: the requests awaiting their
+outcome, the dials awaiting their ``DialCompleted``, the live calls, the running
+actions (by ``control_id``: the one action registry of the model), and the sent
+messages.  It also owns the handler bookkeeping (running count, drain) and runs
+user callbacks.
+
+It decides nothing about the protocol: the core does (call state, action and
+message completion, dial outcomes), and :meth:`Dispatcher.dispatch` only hands
+each decision to the object it is about, synchronously, on the connection
+driver's task.  No task is created per event; user callbacks that return
+coroutines, and handlers, run as tasks in the client's task pool.
+
+Sending is not the dispatcher's: the client passes its ``send`` function in
+(it owns the connection), and the dispatcher registers what is sent and awaits
+the outcome (:meth:`Dispatcher.await_outcome`), mapping failures to errors.
 """
 
 from __future__ import annotations
@@ -16,21 +25,25 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from sys import intern
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any
 
 from relay_proto import (
     ActionCompleted,
     AuthenticationRejected,
     CallDropped,
+    CallGoneError,
     CallReceived,
     CallStateChanged,
     ConnectionClosed,
+    ConnectionLostError,
     DialCompleted,
     Event,
     MessageCompleted,
     MessageReceived,
     MessageStateChanged,
     RelayEvent,
+    RelayServerError,
+    RelayTimeoutError,
     RequestCancelled,
     RequestFailed,
     RequestTimedOut,
@@ -40,30 +53,40 @@ from relay_proto import (
 )
 
 from ._call import Call
-from ._message import Message
+from ._message import Message, inbound_message
 
 if TYPE_CHECKING:
     from ._actions import Action
     from ._client import RelayClient
+    from ._driver import Driver
     from ._runtime import AsyncEvent, Runtime, TaskPool
 
-__all__ = ["ClientDispatch", "PendingDial", "PendingRequest"]
+__all__ = ["DialWaiter", "Dispatcher", "RequestWaiter", "SendRequest"]
 
 logger = logging.getLogger("relaykit.client")
 
+#: The client's way to hand one request to the core: ``(method, params, timeout)``
+#: -> ``(request_id, driver)``; raises ``TypeError``/``ValueError`` on misuse and
+#: :class:`~relay_proto.ConnectionLostError` when not connected.
+SendRequest = Callable[[str, "dict[str, Any]", "float | None"], "tuple[str, Driver]"]
 
-class PendingRequest:
-    """One request waiting for its outcome event."""
 
-    __slots__ = ("call", "done", "outcome")
+class RequestWaiter:
+    """One request waiting for its outcome event (not the core's ledger entry).
 
-    def __init__(self, done: AsyncEvent, call: Call | None = None) -> None:
+    ``on_outcome`` runs synchronously when the outcome is dispatched (a call
+    starts keeping the events that follow it for its next ``wait_for``).
+    """
+
+    __slots__ = ("done", "on_outcome", "outcome")
+
+    def __init__(self, done: AsyncEvent, on_outcome: Callable[[], None] | None = None) -> None:
         self.done = done
-        self.call = call  # the call a command is for, if any
+        self.on_outcome = on_outcome
         self.outcome: Event | None = None
 
 
-class PendingDial:
+class DialWaiter:
     """One ``dial()`` waiting for its ``DialCompleted``."""
 
     __slots__ = ("done", "outcome")
@@ -73,78 +96,84 @@ class PendingDial:
         self.outcome: DialCompleted | None = None
 
 
-class ClientDispatch:
-    """Event dispatch for :class:`~relaykit.client.RelayClient` (state lives there)."""
+class Dispatcher:
+    """Routes the core's events to the client's objects and owns their registries.
 
-    _runtime: ClassVar[Runtime]
-    _pool: TaskPool | None
-    _protocol: str
-    _pending: dict[str, PendingRequest]
-    _dials: dict[str, PendingDial]
-    _calls: dict[str, Call]
-    _actions: dict[str, Action]
-    _messages: dict[str, Message]
-    _message_sends: dict[str, Message]
-    _handlers_running: int
-    _handlers_idle: AsyncEvent | None
-    _draining: bool
-    _on_call: Callable[[Call], Awaitable[Any]] | None
-    _on_message: Callable[[Message], Awaitable[Any]] | None
-    slow_listener_threshold: float
+    Args:
+        client: The client the calls and messages belong to (``Call(client, ...)``);
+            only its public ``slow_listener_threshold`` is read.
+        runtime: The event-loop runtime (events, clock, ids).
+        send: The client's function that hands a request to the core.
+    """
 
-    def _as_client(self) -> RelayClient:
-        return cast("RelayClient", self)
-
-    def _init_dispatch(self) -> None:
-        self._pending = {}
-        self._dials = {}
-        self._calls = {}
-        self._actions = {}
+    def __init__(self, client: RelayClient, runtime: Runtime, send: SendRequest) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.send = send
+        #: Where handlers and callbacks run (set by the client while connected).
+        self.pool: TaskPool | None = None
+        #: The session's protocol string (from ``SessionAuthenticated``).
+        self.protocol = ""
+        self.on_call: Callable[[Call], Awaitable[Any]] | None = None
+        self.on_message: Callable[[Message], Awaitable[Any]] | None = None
+        #: True while draining: inbound calls are passed back.
+        self.draining = False
+        self.requests: dict[str, RequestWaiter] = {}
+        self.dials: dict[str, DialWaiter] = {}
+        self.calls: dict[str, Call] = {}
+        #: Every running action, by control_id (the model's only action registry).
+        self.actions: dict[str, Action] = {}
         # Sent messages by message_id, and by the id of their unanswered
         # messaging.send (the core releases early states right after the
         # result, before the awaiting task runs: the Message must exist then).
-        self._messages = {}
-        self._message_sends = {}
-        self._handlers_running = 0
-        self._handlers_idle = None
-        self._draining = False
+        self.messages: dict[str, Message] = {}
+        self.message_sends: dict[str, Message] = {}
+        self.handlers_running = 0
+        self._handlers_idle: AsyncEvent | None = None
         # Bound once: a bound method per spawned handler is 64 B per held call.
         self._report_handler = self._handler_done
-        self._dispatch_table: dict[type[Event], Callable[[Any], None]] = {
-            ResponseReceived: self._on_outcome,
-            RequestFailed: self._on_outcome,
-            RequestTimedOut: self._on_outcome,
-            RequestCancelled: self._on_outcome,
-            CallReceived: self._on_call_received,
-            CallStateChanged: self._on_call_state,
-            ActionCompleted: self._on_action_completed,
-            DialCompleted: self._on_dial_completed,
-            MessageReceived: self._on_message_received,
-            MessageStateChanged: self._on_message_state,
-            MessageCompleted: self._on_message_completed,
-            CallDropped: self._on_call_dropped,
+        self._table: dict[type[Event], Callable[[Any], None]] = {
+            ResponseReceived: self._outcome_received,
+            RequestFailed: self._outcome_received,
+            RequestTimedOut: self._outcome_received,
+            RequestCancelled: self._outcome_received,
+            CallReceived: self._call_received,
+            CallStateChanged: self._call_state_changed,
+            ActionCompleted: self._action_completed,
+            DialCompleted: self._dial_completed,
+            MessageReceived: self._message_received,
+            MessageStateChanged: self._message_state_changed,
+            MessageCompleted: self._message_completed,
+            CallDropped: self._call_dropped,
         }
 
     # ------------------------------------------------------------------
-    # Dispatch
+    # Events in (called by the driver, once per event)
     # ------------------------------------------------------------------
 
-    def _dispatch(self, event: Event) -> None:
-        handler = self._dispatch_table.get(type(event))
+    def dispatch(self, event: Event) -> None:
+        """Hand one event of the core to the object it is about."""
+        handler = self._table.get(type(event))
         if handler is not None:
             handler(event)
         elif isinstance(event, RelayEvent):
-            call_id = event.params.get("call_id")
+            params = event.params
+            if self.actions:
+                control_id = params.get("control_id")
+                action = self.actions.get(control_id) if control_id else None
+                if action is not None:
+                    action.note_progress(event)
+            call_id = params.get("call_id")
             if call_id:
-                call = self._calls.get(call_id)
+                call = self.calls.get(call_id)
                 if call is not None:
-                    call._on_event(event)
+                    call.deliver(event)
         else:
-            self._on_session_event(event)
+            self._session_event(event)
 
-    def _on_session_event(self, event: Event) -> None:
+    def _session_event(self, event: Event) -> None:
         if isinstance(event, SessionAuthenticated):
-            self._protocol = event.protocol or self._protocol
+            self.protocol = event.protocol or self.protocol
             logger.info("session authenticated (restored=%s)", event.session_restored)
         elif isinstance(event, AuthenticationRejected):
             logger.warning("authentication rejected (attempt %d): %s", event.attempt, event.message)
@@ -153,29 +182,31 @@ class ClientDispatch:
         elif isinstance(event, ServerDisconnectRequested):
             logger.info("server requested a disconnect (restart=%s)", event.restart)
 
-    def _on_outcome(self, event: Any) -> None:
-        if self._message_sends:
-            message = self._message_sends.pop(event.request_id, None)
+    def _outcome_received(self, event: Any) -> None:
+        if self.message_sends:
+            message = self.message_sends.pop(event.request_id, None)
             if message is not None and type(event) is ResponseReceived:
                 message_id = event.result.get("message_id")
                 if isinstance(message_id, str) and message_id:
                     message.message_id = message_id
-                    self._messages[message_id] = message
-        pending = self._pending.pop(event.request_id, None)
-        if pending is not None:
-            pending.outcome = event
-            pending.done.set()
-            if pending.call is not None:
-                pending.call._outcome_delivered()
+                    self.messages[message_id] = message
+        waiter = self.requests.pop(event.request_id, None)
+        if waiter is not None:
+            waiter.outcome = event
+            waiter.done.set()
+            if waiter.on_outcome is not None:
+                waiter.on_outcome()
 
-    def _new_call(self, params: Any, call_id: str, *, tag: str = "", context: str = "") -> Call:
+    def new_call(self, params: Any, call_id: str, *, tag: str = "", context: str = "") -> Call:
+        """Create and register the :class:`Call` for *call_id* from an event's params."""
+
         def text(key: str) -> str:
             value = params.get(key) if hasattr(params, "get") else None
             return value if isinstance(value, str) else ""
 
         device = params.get("device") if hasattr(params, "get") else None
         call = Call(
-            self._as_client(),
+            self.client,
             call_id,
             text("node_id"),
             text("project_id"),
@@ -187,57 +218,54 @@ class ClientDispatch:
             state=intern(text("call_state")),
             segment_id=text("segment_id"),
         )
-        self._calls[call_id] = call
+        self.calls[call_id] = call
         return call
 
-    def _on_call_received(self, event: CallReceived) -> None:
-        known = self._calls.get(event.call_id)
+    def _call_received(self, event: CallReceived) -> None:
+        known = self.calls.get(event.call_id)
         if known is not None:  # a repeated offer: never start a second handler
-            known._on_event(event)
+            known.deliver(event)
             return
-        call = self._new_call(event.params, event.call_id)
-        call._on_event(event)
-        if self._draining:
+        call = self.new_call(event.params, event.call_id)
+        call.deliver(event)
+        if self.draining:
             logger.info("draining: passing inbound call %s back to routing", call.call_id)
-            self._spawn(call.pass_, what=f"pass of call {call.call_id}")
+            self.spawn(call.pass_, what=f"pass of call {call.call_id}")
             return
-        handler = self._on_call
+        handler = self.on_call
         if handler is None:
             logger.warning("inbound call %s but no @client.on_call handler", call.call_id)
             return
         self._spawn_handler(handler, call, f"call handler for call {call.call_id}")
 
-    def _on_call_state(self, event: CallStateChanged) -> None:
+    def _call_state_changed(self, event: CallStateChanged) -> None:
         call_id = event.call_id
-        call = self._calls.get(call_id)
+        call = self.calls.get(call_id)
         if call is None:
             # The core only lets state events through for calls it registered:
             # here, a leg of one of our dials.
-            call = self._new_call(event.params, call_id)
-        call._on_event(event)
+            call = self.new_call(event.params, call_id)
+        call.deliver(event)
         if call.state == "ended":
-            del self._calls[call_id]
+            del self.calls[call_id]
 
-    def _on_call_dropped(self, event: CallDropped) -> None:
+    def _call_dropped(self, event: CallDropped) -> None:
         logger.debug("inbound call %s dropped by the core (%s)", event.call_id, event.reason)
 
-    def _on_action_completed(self, event: ActionCompleted) -> None:
-        action = self._actions.pop(event.control_id, None)
-        if action is None:
-            return
-        if action.call._actions:
-            action.call._actions.pop(event.control_id, None)
-        action._complete(event.event, event.reason)
+    def _action_completed(self, event: ActionCompleted) -> None:
+        action = self.actions.pop(event.control_id, None)
+        if action is not None:
+            action.settle(event.event, event.reason)
 
-    def _on_dial_completed(self, event: DialCompleted) -> None:
-        waiter = self._dials.get(event.tag)
+    def _dial_completed(self, event: DialCompleted) -> None:
+        waiter = self.dials.get(event.tag)
         if waiter is not None:
             waiter.outcome = event
             waiter.done.set()
 
-    def _on_message_received(self, event: MessageReceived) -> None:
-        message = Message._from_event(event, self._as_client())
-        handler = self._on_message
+    def _message_received(self, event: MessageReceived) -> None:
+        message = inbound_message(event, self.client)
+        handler = self.on_message
         if handler is None:
             logger.warning(
                 "inbound message %s but no @client.on_message handler", message.message_id
@@ -245,28 +273,125 @@ class ClientDispatch:
             return
         self._spawn_handler(handler, message, f"message handler for message {message.message_id}")
 
-    def _on_message_state(self, event: MessageStateChanged) -> None:
+    def _message_state_changed(self, event: MessageStateChanged) -> None:
         # The core releases a message's states in order, after its send result;
         # states of messages sent by other clients are ignored.
-        message = self._messages.get(event.message_id)
+        message = self.messages.get(event.message_id)
         if message is not None:
-            message._on_event(event)
+            message.note_state(event)
 
-    def _on_message_completed(self, event: MessageCompleted) -> None:
-        message = self._messages.pop(event.message_id, None)
+    def _message_completed(self, event: MessageCompleted) -> None:
+        message = self.messages.pop(event.message_id, None)
         if message is not None:
-            message._complete(event.event)
+            message.settle(event.event)
 
     # ------------------------------------------------------------------
-    # Tasks and callbacks
+    # Requests out (called by the client, calls and actions)
+    # ------------------------------------------------------------------
+
+    async def request(
+        self, method: str, params: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send one request and return its result (errors as :meth:`await_outcome`)."""
+        request_id, driver = self.send(method, params, timeout)
+        return await self.await_outcome(request_id, driver)
+
+    async def await_outcome(
+        self,
+        request_id: str,
+        driver: Driver,
+        *,
+        on_outcome: Callable[[], None] | None = None,
+        on_resume: Callable[[], None] | None = None,
+        gone_ok_for: str = "",
+    ) -> dict[str, Any]:
+        """Wait for the outcome of a request handed to the core as *request_id*.
+
+        Args:
+            on_outcome: Run synchronously when the outcome is dispatched.
+            on_resume: Run when the awaiting task runs again (even if cancelled).
+            gone_ok_for: A call id: a 404/410 answer then means that call (or its
+                action) no longer exists, which is logged and returns ``{}``
+                instead of raising :class:`~relay_proto.CallGoneError`.
+
+        Raises:
+            RelayServerError: A non-2xx answer (``CallGoneError`` for 404/410).
+            RelayTimeoutError: No answer within the request timeout.
+            ConnectionLostError: The request was cancelled or the client disconnected.
+        """
+        waiter = RequestWaiter(self.runtime.create_event(), on_outcome)
+        self.requests[request_id] = waiter
+        driver.kick()
+        try:
+            await waiter.done.wait()
+        finally:
+            self.requests.pop(request_id, None)
+            if on_resume is not None:
+                on_resume()
+        outcome = waiter.outcome
+        if type(outcome) is ResponseReceived:
+            return dict(outcome.result)
+        if type(outcome) is RequestFailed:
+            if outcome.call_gone and gone_ok_for:
+                logger.info(
+                    "%s on call %s: %s (call gone, ignored)",
+                    outcome.method,
+                    gone_ok_for,
+                    outcome.message or outcome.code,
+                )
+                return {}
+            cls = CallGoneError if outcome.call_gone else RelayServerError
+            raise cls(outcome.code, outcome.message or f"{outcome.method} failed")
+        if type(outcome) is RequestTimedOut:
+            raise RelayTimeoutError(-1, f"{outcome.method} timed out after {outcome.timeout} s")
+        if type(outcome) is RequestCancelled:
+            raise ConnectionLostError(-1, f"{outcome.method}: {outcome.reason}")
+        raise ConnectionLostError(-1, "the client disconnected")
+
+    async def send_message(self, params: dict[str, Any], message: Message) -> None:
+        """Send ``messaging.send`` for *message*; dispatch binds its id on the result."""
+        request_id, driver = self.send("messaging.send", params, None)
+        # The core releases early states right after the result: see _outcome_received.
+        self.message_sends[request_id] = message
+        try:
+            await self.await_outcome(request_id, driver)
+        finally:
+            self.message_sends.pop(request_id, None)
+
+    def expect_dial(self, tag: str) -> DialWaiter:
+        """Register a waiter for the ``DialCompleted`` of *tag* (until :meth:`forget_dial`)."""
+        waiter = self.dials[tag] = DialWaiter(self.runtime.create_event())
+        return waiter
+
+    def forget_dial(self, tag: str) -> None:
+        """Drop the dial waiter of *tag*."""
+        self.dials.pop(tag, None)
+
+    def register_action(self, action: Action) -> None:
+        """Track *action* until the core completes it (``ActionCompleted``)."""
+        self.actions[action.control_id] = action
+
+    def forget_action(self, control_id: str) -> None:
+        """Stop tracking an action whose start failed (the core forgets it too)."""
+        self.actions.pop(control_id, None)
+
+    def release_waiters(self) -> None:
+        """The client stopped: wake every request and dial still waiting (they fail)."""
+        for waiter in self.requests.values():
+            waiter.done.set()
+        for dial in self.dials.values():
+            dial.done.set()
+
+    # ------------------------------------------------------------------
+    # Handlers, tasks and callbacks
     # ------------------------------------------------------------------
 
     def _spawn_handler(self, handler: Callable[[Any], Any], arg: Call | Message, what: str) -> None:
-        pool = self._pool
+        pool = self.pool
         if pool is None:
             logger.warning("not running %s: the client is shutting down", what)
             return
-        self._handlers_running += 1
+        self.handlers_running += 1
         # A coroutine function runs as the task itself (no wrapper coroutine
         # per call: thousands of calls may be held at once); anything else
         # (a sync function, a partial) through _call_handler.
@@ -280,12 +405,23 @@ class ClientDispatch:
             else:
                 what = f"message handler for message {arg.message_id}"
             logger.error("%s raised", what, exc_info=error)
-        self._handlers_running -= 1
-        if self._handlers_running == 0 and self._handlers_idle is not None:
+        self.handlers_running -= 1
+        if self.handlers_running == 0 and self._handlers_idle is not None:
             self._handlers_idle.set()
 
-    def _spawn(self, func: Callable[[], Awaitable[Any]], *, what: str) -> None:
-        pool = self._pool
+    async def wait_handlers_idle(self, deadline: float) -> bool:
+        """Wait until no handler runs, or until *deadline*; True if none runs."""
+        if self.handlers_running == 0:
+            return True
+        rt = self.runtime
+        idle = self._handlers_idle = rt.create_event()
+        with rt.move_on_at(deadline):
+            await idle.wait()
+        return self.handlers_running == 0
+
+    def spawn(self, func: Callable[[], Awaitable[Any]], *, what: str) -> None:
+        """Run ``await func()`` as a task of the client; errors are logged as *what*."""
+        pool = self.pool
         if pool is None:
             logger.warning("not running %s: the client is shutting down", what)
             return
@@ -297,8 +433,8 @@ class ClientDispatch:
         except Exception:
             logger.exception("%s raised", what)
 
-    def _invoke_callback(self, callback: Callable[[Any], Any], arg: Any, what: str) -> None:
-        """Run a sync or async user callback; never let it break dispatch."""
+    def run_callback(self, callback: Callable[[Any], Any], arg: Any, what: str) -> None:
+        """Run a sync or async user callback (``on_completed``); never let it break dispatch."""
         try:
             result = callback(arg)
         except Exception:
@@ -311,15 +447,15 @@ class ClientDispatch:
         async def run() -> None:
             await coro
 
-        if self._pool is None:
+        if self.pool is None:
             coro.close()
             logger.warning("not running %s: the client is shutting down", what)
             return
-        self._spawn(run, what=what)
+        self.spawn(run, what=what)
 
-    def _call_listener(self, handler: Callable[[RelayEvent], Any], event: RelayEvent) -> None:
-        """Run one ``call.on`` listener, timing synchronous ones."""
-        rt = self._runtime
+    def run_listener(self, handler: Callable[[RelayEvent], Any], event: RelayEvent) -> None:
+        """Run one ``call.on``/``message.on`` listener, timing synchronous ones."""
+        rt = self.runtime
         start = rt.current_time()
         try:
             result = handler(event)
@@ -330,7 +466,7 @@ class ClientDispatch:
             self._spawn_coroutine(result, f"listener {handler!r} for {event.event_type}")
             return
         elapsed = rt.current_time() - start
-        if elapsed > self.slow_listener_threshold:
+        if elapsed > self.client.slow_listener_threshold:
             logger.warning(
                 "slow listener %s took %.3f s on %s (it blocks the connection; "
                 "make it async or move the work to a task)",

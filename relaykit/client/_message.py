@@ -15,9 +15,10 @@ from relay_proto import MessageStateChanged, RelayEvent
 
 if TYPE_CHECKING:
     from ._client import RelayClient
+    from ._dispatch import Dispatcher
     from ._runtime import AsyncEvent
 
-__all__ = ["Message"]
+__all__ = ["Message", "inbound_message"]
 
 logger = logging.getLogger("relaykit.client")
 
@@ -68,31 +69,13 @@ class Message:
         self.state = state
         self.reason = reason
         self.tags: list[str] = tags if tags is not None else []
-        self._client = client
+        # The client's dispatcher: an allowed cross-object read (see test_boundaries).
+        self._hub: Dispatcher | None = client._dispatcher if client is not None else None
         self._on_completed = on_completed
         self._listeners: list[Callable[[RelayEvent], Any]] = []
         self._result: RelayEvent | None = None
         self._done: AsyncEvent | None = (
-            client._runtime.create_event() if client is not None else None
-        )
-
-    @classmethod
-    def _from_event(cls, event: RelayEvent, client: RelayClient) -> Message:
-        """An inbound message from a ``messaging.receive`` event."""
-        info: Any = event
-        return cls(
-            message_id=info.message_id,
-            context=info.context,
-            direction=info.direction or "inbound",
-            from_number=info.from_number,
-            to_number=info.to_number,
-            body=info.body,
-            media=info.media,
-            segments=info.segments,
-            state=info.message_state or "received",
-            reason=info.reason,
-            tags=info.tags,
-            client=client,
+            self._hub.runtime.create_event() if self._hub is not None else None
         )
 
     def __repr__(self) -> str:
@@ -125,9 +108,9 @@ class Message:
             RuntimeError: The message was not created by a client (nothing to wait on).
         """
         if self._result is None:
-            if self._done is None or self._client is None:
+            if self._done is None or self._hub is None:
                 raise RuntimeError("this Message is not attached to a RelayClient")
-            runtime = self._client._runtime
+            runtime = self._hub.runtime
             if timeout is None:
                 await self._done.wait()
             else:
@@ -137,8 +120,9 @@ class Message:
             raise TimeoutError(f"message {self.message_id} not final within {timeout} s")
         return self._result
 
-    def _on_event(self, event: MessageStateChanged) -> None:
-        """Apply one ``messaging.state`` event (dispatch path; the end is :meth:`_complete`)."""
+    def note_state(self, event: MessageStateChanged) -> None:
+        """Apply one ``messaging.state`` event (called by the dispatcher; the end is
+        :meth:`settle`)."""
         state = event.message_state
         if state:
             self.state = state
@@ -146,18 +130,38 @@ class Message:
             self.reason = event.reason
         if event.segments:
             self.segments = event.segments
-        client = self._client
-        if client is not None:
+        hub = self._hub
+        if hub is not None:
             for handler in tuple(self._listeners):
-                client._call_listener(handler, event)
+                hub.run_listener(handler, event)
 
-    def _complete(self, event: MessageStateChanged) -> None:
-        """The core's ``MessageCompleted``: *event* is the terminal state (once)."""
+    def settle(self, event: MessageStateChanged) -> None:
+        """The core's ``MessageCompleted`` (called by the dispatcher): *event* is the
+        terminal state (applied once)."""
         if self._result is not None:
             return
         self._result = event
         if self._done is not None:
             self._done.set()
-        client = self._client
-        if self._on_completed is not None and client is not None:
-            client._invoke_callback(self._on_completed, event, f"on_completed of {self!r}")
+        hub = self._hub
+        if self._on_completed is not None and hub is not None:
+            hub.run_callback(self._on_completed, event, f"on_completed of {self!r}")
+
+
+def inbound_message(event: RelayEvent, client: RelayClient) -> Message:
+    """An inbound :class:`Message` from a ``messaging.receive`` event."""
+    info: Any = event
+    return Message(
+        message_id=info.message_id,
+        context=info.context,
+        direction=info.direction or "inbound",
+        from_number=info.from_number,
+        to_number=info.to_number,
+        body=info.body,
+        media=info.media,
+        segments=info.segments,
+        state=info.message_state or "received",
+        reason=info.reason,
+        tags=info.tags,
+        client=client,
+    )

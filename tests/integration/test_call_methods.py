@@ -1,4 +1,10 @@
-"""Every Call method puts the right frame on the wire (asserted on the emulator's journal)."""
+"""Call methods put the right frame on the wire (asserted on the emulator's journal).
+
+A subset over sockets; the wire shape of every method is checked without
+sockets in ``tests/model/test_commands.py``.  Also: errors are mapped by type
+at the client's boundary (misuse is ``TypeError``/``ValueError``, a closed
+connection is ``ConnectionLostError``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 import pytest
 
 from ._helpers import requests, run_inbound
-from .conftest import caller, emulator
+from .conftest import caller, emulator, make_client
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
@@ -37,6 +43,9 @@ async def _join(call: Any) -> dict[str, Any]:
     return result  # type: ignore[no-any-return]
 
 
+# A subset over sockets (every kind of path: plain command, action, media
+# conversion, a bridge, a conference round trip); the full table of every
+# method runs without sockets in tests/model/test_commands.py.
 # (wire method, how to call it, params expected on the wire, returned action class or None)
 CASES: list[tuple[str, Invoke, dict[str, Any], str | None]] = [
     ("calling.answer", lambda c: c.answer(), {}, None),
@@ -46,42 +55,12 @@ CASES: list[tuple[str, Invoke, dict[str, Any], str | None]] = [
         {"play": [TTS], "volume": 2.0, "loop": 1},
         "PlayAction",
     ),
-    ("calling.play", lambda c: c.play([TTS]), {"play": [TTS]}, "PlayAction"),
-    (
-        "calling.play",
-        lambda c: c.play_tts("Hi", language="en-US", voice="alice"),
-        {
-            "play": [
-                {"type": "tts", "params": {"text": "Hi", "language": "en-US", "voice": "alice"}}
-            ]
-        },
-        "PlayAction",
-    ),
-    (
-        "calling.play",
-        lambda c: c.play_audio("https://example.com/a.mp3"),
-        {"play": [{"type": "audio", "params": {"url": "https://example.com/a.mp3"}}]},
-        "PlayAction",
-    ),
-    (
-        "calling.play",
-        lambda c: c.play_silence(1.5),
-        {"play": [{"type": "silence", "params": {"duration": 1.5}}]},
-        "PlayAction",
-    ),
-    (
-        "calling.play",
-        lambda c: c.play_ringtone("us", duration=2.0),
-        {"play": [{"type": "ringtone", "params": {"name": "us", "duration": 2.0}}]},
-        "PlayAction",
-    ),
     (
         "calling.record",
         lambda c: c.record(audio={"direction": "both", "format": "mp3"}),
         {"record": {"audio": {"direction": "both", "format": "mp3"}}},
         "RecordAction",
     ),
-    ("calling.record", lambda c: c.record(), {"record": {"audio": {}}}, "RecordAction"),
     (
         "calling.collect",
         lambda c: c.collect(digits={"max": 1, "digit_timeout": 5.0}, initial_timeout=10.0),
@@ -90,44 +69,14 @@ CASES: list[tuple[str, Invoke, dict[str, Any], str | None]] = [
     ),
     (
         "calling.play_and_collect",
-        lambda c: c.play_and_collect([{"type": "tts", "text": "Hello"}], {"digits": {"max": 1}}),
-        {"play": [TTS], "collect": {"digits": {"max": 1}}},
-        "CollectAction",
-    ),
-    (
-        "calling.play_and_collect",
         lambda c: c.prompt_tts("Hello", {"digits": {"max": 2}}, volume=1.0),
         {"play": [TTS], "collect": {"digits": {"max": 2}}, "volume": 1.0},
         "CollectAction",
     ),
     (
-        "calling.play_and_collect",
-        lambda c: c.prompt_audio("https://example.com/p.mp3", {"digits": {"max": 1}}),
-        {"play": [{"type": "audio", "params": {"url": "https://example.com/p.mp3"}}]},
-        "CollectAction",
-    ),
-    (
-        "calling.detect",
-        lambda c: c.detect({"type": "machine", "params": {"initial_timeout": 4.5}}, timeout=30.0),
-        {"detect": {"type": "machine", "params": {"initial_timeout": 4.5}}, "timeout": 30.0},
-        "DetectAction",
-    ),
-    (
         "calling.detect",
         lambda c: c.detect_answering_machine(initial_timeout=3.0, timeout=10.0),
         {"detect": {"type": "machine", "params": {"initial_timeout": 3.0}}, "timeout": 10.0},
-        "DetectAction",
-    ),
-    (
-        "calling.detect",
-        lambda c: c.detect_fax(tone="CED"),
-        {"detect": {"type": "fax", "params": {"tone": "CED"}}},
-        "DetectAction",
-    ),
-    (
-        "calling.detect",
-        lambda c: c.detect_digit(digits="123"),
-        {"detect": {"type": "digit", "params": {"digits": "123"}}},
         "DetectAction",
     ),
     ("calling.send_digits", lambda c: c.send_digits("12#"), {"digits": "12#"}, None),
@@ -143,89 +92,12 @@ CASES: list[tuple[str, Invoke, dict[str, Any], str | None]] = [
         {},
         None,
     ),
-    ("calling.hold", lambda c: c.hold(), {}, None),
-    ("calling.unhold", lambda c: c.unhold(), {}, None),
-    ("calling.denoise", lambda c: c.denoise(), {}, None),
-    ("calling.denoise.stop", lambda c: c.denoise_stop(), {}, None),
-    ("calling.echo", lambda c: c.echo(timeout=5.0), {"timeout": 5.0}, None),
-    (
-        "calling.bind_digit",
-        lambda c: c.bind_digit("*1", "calling.play", bind_params={"play": [TTS]}, realm="r"),
-        {"digits": "*1", "bind_method": "calling.play", "params": {"play": [TTS]}, "realm": "r"},
-        None,
-    ),
-    (
-        "calling.clear_digit_bindings",
-        lambda c: c.clear_digit_bindings(realm="r"),
-        {"realm": "r"},
-        None,
-    ),
-    (
-        "calling.live_transcribe",
-        lambda c: c.live_transcribe({"start": {"lang": "en"}}),
-        {"action": {"start": {"lang": "en"}}},
-        None,
-    ),
-    (
-        "calling.live_translate",
-        lambda c: c.live_translate({"stop": {}}, status_url="https://s.example.com"),
-        {"action": {"stop": {}}, "status_url": "https://s.example.com"},
-        None,
-    ),
-    ("calling.join_room", lambda c: c.join_room("room-1"), {"name": "room-1"}, None),
-    ("calling.leave_room", lambda c: c.leave_room(), {}, None),
-    (
-        "calling.ai",
-        lambda c: c.ai(prompt={"text": "Be nice"}, ai_params={"temperature": 0.5}),
-        {"prompt": {"text": "Be nice"}, "params": {"temperature": 0.5}},
-        "AIAction",
-    ),
-    (
-        "calling.ai_message",
-        lambda c: c.ai_message(message_text="hi", role="user"),
-        {"message_text": "hi", "role": "user"},
-        None,
-    ),
-    ("calling.ai_hold", lambda c: c.ai_hold(timeout="30", prompt="wait"), {"timeout": "30"}, None),
-    ("calling.ai_unhold", lambda c: c.ai_unhold(prompt="back"), {"prompt": "back"}, None),
-    (
-        "calling.amazon_bedrock",
-        lambda c: c.amazon_bedrock(prompt={"text": "x"}, ai_params={"a": 1}),
-        {"prompt": {"text": "x"}, "params": {"a": 1}},
-        None,
-    ),
-    (
-        "calling.user_event",
-        lambda c: c.user_event(event="custom", extra=1),
-        {"event": "custom", "extra": 1},
-        None,
-    ),
-    ("calling.queue.enter", lambda c: c.queue_enter("support"), {"queue_name": "support"}, None),
-    (
-        "calling.queue.leave",
-        lambda c: c.queue_leave("support", queue_id="q-1"),
-        {"queue_name": "support", "queue_id": "q-1"},
-        None,
-    ),
     (
         "calling.tap",
         lambda c: c.tap(TAP, TAP_DEVICE),
         {"tap": TAP, "device": TAP_DEVICE},
         "TapAction",
     ),
-    (
-        "calling.stream",
-        lambda c: c.stream("wss://stream.example.com", name="s1", track="both_tracks"),
-        {"url": "wss://stream.example.com", "name": "s1", "track": "both_tracks"},
-        "StreamAction",
-    ),
-    (
-        "calling.send_fax",
-        lambda c: c.send_fax("https://example.com/doc.pdf", identity="+15550001111"),
-        {"document": "https://example.com/doc.pdf", "identity": "+15550001111"},
-        "FaxAction",
-    ),
-    ("calling.receive_fax", lambda c: c.receive_fax(), {}, "FaxAction"),
     (
         "calling.pay",
         lambda c: c.pay("https://pay.example.com", input_method="dtmf", charge_amount="9.99"),
@@ -236,8 +108,6 @@ CASES: list[tuple[str, Invoke, dict[str, Any], str | None]] = [
         },
         "PayAction",
     ),
-    ("calling.transcribe", lambda c: c.transcribe(), {}, "TranscribeAction"),
-    ("calling.refer", lambda c: c.refer(SIP), {"device": SIP}, None),
     (
         "calling.connect",
         lambda c: _connect(c),
@@ -373,3 +243,32 @@ async def test_wait_for_sees_an_event_that_came_with_the_command_result(adapter:
         _, (connecting, connected) = await run_inbound(adapter, emu, handler)
     assert connecting.connect_state == "connecting"
     assert connected.connect_state == "connected"
+
+
+async def test_execute_misuse_is_type_or_value_error_and_closed_is_connection_lost(
+    adapter: Any,
+) -> None:
+    async with emulator() as emu:
+        client = make_client(adapter, emu)
+        async with client:
+            params = {"call_id": "c", "node_id": "n"}
+            with pytest.raises(TypeError, match="JSON"):
+                await client.execute("calling.answer", {**params, "x": object()})
+            with pytest.raises(TypeError, match="method must be a string"):
+                await client.execute(5, params)
+            with pytest.raises(ValueError, match="must not be empty"):
+                await client.execute("", params)
+            with pytest.raises(ValueError, match=r"signalwire\.connect"):
+                await client.execute("signalwire.connect", {})
+            with pytest.raises(TypeError, match="must be a dict"):
+                await client.execute("calling.answer", [params])
+            with pytest.raises(TypeError, match="contexts must be a list"):
+                await client.receive("sales")
+            with pytest.raises(ValueError, match="must not be empty"):
+                await client.receive(["sales", ""])
+            # Misuse left the connection alone: a good request still works.
+            assert await client.execute("signalwire.ping", {}) is not None
+        with pytest.raises(adapter.ConnectionLostError):
+            await client.execute("signalwire.ping", {})
+        with pytest.raises(adapter.ConnectionLostError):
+            await client.receive(["sales"])

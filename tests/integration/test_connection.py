@@ -200,7 +200,7 @@ async def test_max_active_calls(adapter: Any) -> None:
             await wait_until(acked)
             # The ACK goes out after the read's events were dispatched: the offer
             # was ACKed and ignored (no Call, no handler, no answer).
-            assert second.call_id not in client._calls
+            assert second.call_id not in client._dispatcher.calls
             assert handled == [first.call_id]
             assert not second.record.answered
             release.set()

@@ -120,22 +120,23 @@ async def test_states_released_with_the_send_result_reach_the_message(adapter: A
     async with emulator() as emu:
         client = make_client(adapter, emu)
         message = adapter.Message(client=client, direction="outbound", state="queued")
-        client._message_sends["r-1"] = message
+        client._dispatcher.message_sends["r-1"] = message
         params = {"message_id": "m-1", "message_state": "delivered", "segments": 2}
         state = MessageStateChanged(event_type="messaging.state", params=params)
         seen: list[Any] = []
         message.on(seen.append)
         result = {"code": "200", "message_id": "m-1"}
-        client._dispatch(ResponseReceived(request_id="r-1", method="messaging.send", result=result))
-        client._dispatch(state)
+        dispatch = client._dispatcher.dispatch
+        dispatch(ResponseReceived(request_id="r-1", method="messaging.send", result=result))
+        dispatch(state)
         assert (message.message_id, message.state, message.segments) == ("m-1", "delivered", 2)
         assert seen == [state]
         assert not message.is_done  # completion is the core's call
-        client._dispatch(MessageCompleted(message_id="m-1", event=state, reason="delivered"))
+        dispatch(MessageCompleted(message_id="m-1", event=state, reason="delivered"))
         assert message.result is state
         assert await message.wait(timeout=0.1) is state
         # States of messages sent by someone else are ignored.
         other = MessageStateChanged(event_type="messaging.state", params={"message_id": "x"})
-        client._dispatch(other)
-        assert client._messages == {}
-        assert client._message_sends == {}
+        dispatch(other)
+        assert client._dispatcher.messages == {}
+        assert client._dispatcher.message_sends == {}
