@@ -15,6 +15,7 @@ import relay_proto
 from relay_proto import RelayConnection
 from relay_proto import rpc as _rpc
 from relaykit.emulator import Caller, EmulatorServer, ServerWebSocket
+from relaykit.emulator._sessions import AUTH_FAILED_MESSAGE
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -99,8 +100,9 @@ def test_connect_and_authorization_state() -> None:
 def test_rejected_credentials() -> None:
     wire = Wire(token="nope")
     (rejected,) = wire.of(relay_proto.AuthenticationRejected)
-    assert rejected.code == -32000
-    assert rejected.message == "Authentication failed"
+    # The platform's own rejection (wire corpus, signalwire-js parseRPCResponse.test.ts).
+    assert rejected.code == -32002
+    assert rejected.message == AUTH_FAILED_MESSAGE
 
 
 def test_ivr_flow_with_our_core() -> None:
