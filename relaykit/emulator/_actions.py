@@ -63,6 +63,19 @@ _TAP_SOURCE: dict[str, Any] = {
 }
 
 
+def _tap_device(params: dict[str, Any]) -> dict[str, Any]:
+    """The tap's device as the platform reports it: RTP gets its codec and ptime filled in.
+
+    The corpus's tap events always show ``codec`` and ``ptime`` for an RTP
+    device, whether or not the request gave them (defaults: PCMU, 20 ms).
+    """
+    device = params["device"]
+    if device.get("type") != "rtp":
+        return dict(device)
+    filled = {"codec": "PCMU", "ptime": 20, **device.get("params", {})}
+    return {**device, "params": filled}
+
+
 class ActionSim:
     """Starts, steers and ends the actions of simulated calls.
 
@@ -173,7 +186,7 @@ class ActionSim:
             )
             result["message"] = "Sending Digits"
         elif kind == "tap":
-            tapping = {"state": "tapping", "tap": params["tap"], "device": params["device"]}
+            tapping = {"state": "tapping", "tap": params["tap"], "device": _tap_device(params)}
             self._event(call, now, "calling.call.tap", {**ids(call, action), **tapping})
             result["source_device"] = _TAP_SOURCE
             result["message"] = "Tapping"
@@ -437,6 +450,18 @@ class ActionSim:
         return ok("Timers started")
 
     # ------------------------------------------------------------------ record
+    @staticmethod
+    def _record_echo(action: SimAction) -> dict[str, Any]:
+        """The ``record`` object of record events: the request's, with audio defaults.
+
+        The corpus's record events always spell out ``audio.format``,
+        ``direction`` and ``stereo`` (defaults mp3, speak, false) even when the
+        request left them out.
+        """
+        record = action.params["record"]
+        audio = {"format": "mp3", "direction": "speak", "stereo": False, **record.get("audio", {})}
+        return {**record, "audio": audio}
+
     def start_record(self, call: SimCall, action: SimAction, now: float) -> None:
         """Begin a recording; its length comes from the script (voicemail or ``say``)."""
         audio = action.params["record"].get("audio", {})
@@ -451,7 +476,7 @@ class ActionSim:
             call,
             now,
             "calling.call.record",
-            {**ids(call, action), "state": "recording", "record": action.params["record"]},
+            {**ids(call, action), "state": "recording", "record": self._record_echo(action)},
         )
         if action.content > 0:
             end_silence = float(audio.get("end_silence_timeout", 1.0))
@@ -485,7 +510,7 @@ class ActionSim:
             call,
             now,
             "calling.call.record",
-            {**ids(call, action), "state": "no_input", "record": action.params["record"]},
+            {**ids(call, action), "state": "no_input", "record": self._record_echo(action)},
         )
         self._done(call, action)
 
@@ -518,7 +543,7 @@ class ActionSim:
         url = f"https://recordings.relaykit.invalid/{call.call_id}/{action.control_id}.{fmt}"
         size = int(duration * (16000 if fmt == "wav" else 2000))
         call.record.recordings.append({"url": url, "duration": duration, "size": size})
-        echo = {**action.params["record"], "url": url, "duration": duration, "size": size}
+        echo = {**self._record_echo(action), "url": url, "duration": duration, "size": size}
         self._event(
             call,
             now,
@@ -547,7 +572,7 @@ class ActionSim:
                 call,
                 now,
                 "calling.call.record",
-                {**ids(call, action), "state": "paused", "record": action.params["record"]},
+                {**ids(call, action), "state": "paused", "record": self._record_echo(action)},
             )
         return ok("Paused")
 
@@ -563,7 +588,7 @@ class ActionSim:
                 {
                     **ids(call, action),
                     "state": "recording",
-                    "record": action.params["record"],
+                    "record": self._record_echo(action),
                 },
             )
             if action.remaining > 0 and action.content > 0:
@@ -770,7 +795,7 @@ class ActionSim:
         else:  # tap, ai, send_digits: a plain finished state
             extra: dict[str, Any] = {}
             if kind == "tap":
-                extra = {"tap": action.params["tap"], "device": action.params["device"]}
+                extra = {"tap": action.params["tap"], "device": _tap_device(action.params)}
             finished = {**ids(call, action), "state": "finished", **extra}
             self._event(call, now, _FINISHED_EVENT[kind], finished)
             self._done(call, action)

@@ -114,9 +114,8 @@ class Dialer:
             return fail("400", "calling.connect: call is not answered")
         tag = params.get("tag") or self.host.new_id("tag")
         first = params["devices"][0][0]
-        self.calls.connect_event(
-            call, now, "connecting", tag=tag, peer={"tag": tag, "device": first}
-        )
+        # No peer yet: the corpus's peer objects always name a call (call_id, node_id).
+        self.calls.connect_event(call, now, "connecting", tag=tag)
         if first.get("type") == "call":
             other = self.calls.calls.get(str(first.get("params", {}).get("call_id", "")))
             if other is None or other.state != "answered" or other.peer is not None:

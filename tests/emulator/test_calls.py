@@ -158,7 +158,8 @@ async def test_record_finishes_with_url_duration_size(emu: Emulator, client: Min
     assert ev["duration"] == 3
     assert ev["size"] == 48000
     assert ev["record"]["url"] == ev["url"]
-    assert ev["record"]["audio"] == {"format": "wav"}
+    # the request's audio, with the platform's defaults spelled out (as in the corpus)
+    assert ev["record"]["audio"] == {"format": "wav", "direction": "speak", "stereo": False}
     assert states(client, "calling.call.record", control_id="r") == ["recording", "finished"]
     assert call.record.recordings == [{"url": ev["url"], "duration": 3, "size": 48000}]
 
