@@ -91,6 +91,7 @@ class Calls:
         script: Caller,
         context: str | None = None,
     ) -> SimCall:
+        """Register a new call leg (and its record) with a fresh ``call_id``."""
         params = device.get("params", {})
         call_id = self.host.new_id("call")
         record = CallRecord(
@@ -140,6 +141,7 @@ class Calls:
         self._event(call, now, "calling.call.state", params)
 
     def answered(self, call: SimCall, now: float) -> None:
+        """The far end answered: cancel ring timers, emit ``answered``, arm the script's hangup."""
         for timer in call.timers:
             timer.cancel()
         call.timers.clear()
@@ -221,6 +223,7 @@ class Calls:
         return call
 
     def _offer(self, call: SimCall, now: float) -> None:
+        """Send ``calling.call.receive`` (§6.2) to the call's current session."""
         self._event(
             call,
             now,
@@ -238,11 +241,13 @@ class Calls:
 
     # ------------------------------------------------------------------ lifecycle methods
     def _m_answer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.answer`` (§5.1): a ringing call becomes ``answered``."""
         if call.state in ("created", "ringing"):
             self.answered(call, now)
         return ok("Answered")
 
     def _m_end(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.end`` (§5.1): end with ``reason`` (default hangup), hung up by the app."""
         reason = params.get("reason", "hangup")
         if reason not in _END_REASONS:
             return fail("400", f"calling.end: reason must be one of {sorted(_END_REASONS)}")
@@ -250,6 +255,7 @@ class Calls:
         return ok("Disconnecting call")
 
     def _m_pass(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.pass`` (§5.1): offer the call to the next subscriber, or end it."""
         if call.session is not None:
             call.passed.add(call.session.protocol)
         nxt = self.host.pick_subscriber(call.context or "", exclude=call.passed)
@@ -261,6 +267,7 @@ class Calls:
         return ok("Passing call")
 
     def _m_transfer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.transfer``: ``context:<name>`` re-offers the call; elsewhere ends it."""
         dest = params["dest"]
         if dest.startswith("context:"):
             target = self.host.pick_subscriber(dest[len("context:") :])
@@ -282,6 +289,7 @@ class Calls:
         return ok("Transferring")
 
     def _m_refer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.refer``: a SIP REFER that succeeds at once (corpus: ``success``)."""
         to = params["device"].get("params", {}).get("to", "")
         self._event(
             call,
@@ -306,18 +314,23 @@ class Calls:
         return ok(message)
 
     def _m_hold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.hold``: a ``calling.call.hold`` event with ``state: hold``."""
         return self._notify(call, now, "calling.call.hold", "Call on hold", state="hold")
 
     def _m_unhold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.unhold``: a ``calling.call.hold`` event with ``state: unhold``."""
         return self._notify(call, now, "calling.call.hold", "Call off hold", state="unhold")
 
     def _m_denoise(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.denoise``: ``calling.call.denoise`` with ``denoised: true``."""
         return self._notify(call, now, "calling.call.denoise", "Denoiser on", denoised=True)
 
     def _m_denoise_stop(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.denoise.stop``: ``calling.call.denoise`` with ``denoised: false``."""
         return self._notify(call, now, "calling.call.denoise", "Denoiser off", denoised=False)
 
     def _m_echo(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.echo``: ``echoing``, then ``finished`` after ``timeout`` (if any)."""
         ids = {"call_id": call.call_id, "node_id": call.node_id}
         self._event(call, now, "calling.call.echo", {**ids, "state": "echoing"})
         timeout = float(params.get("timeout", 0) or 0)
@@ -340,16 +353,20 @@ class Calls:
         return ok(message)
 
     def _m_ai_message(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.ai_message``: accepted while a ``calling.ai`` session runs."""
         return self._ai_command(call, "AI message sent")
 
     def _m_ai_hold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.ai_hold``: accepted while a ``calling.ai`` session runs."""
         return self._ai_command(call, "AI on hold")
 
     def _m_ai_unhold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.ai_unhold``: accepted while a ``calling.ai`` session runs."""
         return self._ai_command(call, "AI resumed")
 
     # ------------------------------------------------------------------ bridging
     def _peer_ref(self, call: SimCall, tag: str | None) -> dict[str, Any]:
+        """The ``peer`` object of connect events (§6.4): ids, device and the tag."""
         ref: dict[str, Any] = {
             "call_id": call.call_id,
             "node_id": call.node_id,
@@ -365,12 +382,14 @@ class Calls:
         self._event(call, now, "calling.call.connect", params)
 
     def bridge(self, call: SimCall, other: SimCall, now: float, tag: str | None) -> None:
+        """Bridge *call* and *other* (``connected`` on the controlling call)."""
         call.peer, other.peer = other, call
         call.record.connected_to = other.record.to_number or other.call_id
         other.record.connected_to = call.record.from_number or call.call_id
         self.connect_event(call, now, "connected", tag=tag, peer=self._peer_ref(other, tag))
 
     def unbridge(self, call: SimCall, peer: SimCall, now: float) -> None:
+        """Release a bridge: each still-live side gets ``disconnected``."""
         call.peer = None
         peer.peer = None
         for a, b in ((call, peer), (peer, call)):
@@ -378,4 +397,5 @@ class Calls:
                 self.connect_event(a, now, "disconnected", peer=self._peer_ref(b, b.tag))
 
     def connect_failed(self, call: SimCall, now: float, tag: str, reason: str) -> None:
+        """``calling.connect`` failed: ``failed`` with ``failed_reason`` (corpus shape)."""
         self.connect_event(call, now, "failed", tag=tag, failed_reason=reason)
