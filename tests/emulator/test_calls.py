@@ -209,22 +209,6 @@ async def test_record_hears_prompts_and_the_caller_in_its_directions(
         assert ev["size"] > 0
 
 
-async def test_record_speak_hears_the_caller_pressing_digits(
-    emu: Emulator, client: MiniClient
-) -> None:
-    _, ids = await answered(emu, client, Caller().press("1"))
-    record = {"audio": {"initial_timeout": 2.0}}  # direction "speak" by default
-    await client.result("calling.record", {**ids, "control_id": "r", "record": record})
-    await client.result(
-        "calling.collect", {**ids, "control_id": "c", "digits": {"max": 1}, "initial_timeout": 5}
-    )
-    await client.wait_event("calling.call.collect", control_id="c")
-    # The digit came within the window: the recording goes on until stopped.
-    await client.result("calling.record.stop", {**ids, "control_id": "r"})
-    await client.wait_event("calling.call.record", control_id="r", state="finished")
-    assert states(client, "calling.call.record", control_id="r") == ["recording", "finished"]
-
-
 @pytest.mark.parametrize(
     ("script", "dtype", "expected"),
     [
