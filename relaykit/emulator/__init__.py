@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._calls import EmulatorServer, MessageRecord
-from ._core import Flood, ServerCore, Session
+from ._core import EmulatorServer
+from ._flood import Flood
 from ._journal import Journal, JournalEntry
+from ._messaging import MessageRecord
 from ._schema import METHODS, SchemaError, check
 from ._script import Caller, CallRecord, NumberBehavior, Step
+from ._sessions import ServerSession
 from ._wsserver import ServerWebSocket
 
 if TYPE_CHECKING:
@@ -46,9 +48,8 @@ __all__ = [
     "MessageRecord",
     "NumberBehavior",
     "SchemaError",
-    "ServerCore",
+    "ServerSession",
     "ServerWebSocket",
-    "Session",
     "Step",
     "check",
 ]

@@ -1,139 +1,279 @@
-"""Call model and the simulated media actions (play, record, collect, detect, fax, ...).
+"""The simulated media actions: play, record, collect, detect, fax, tap, pay, ...
 
-Each action is a :class:`SimAction` keyed by its ``control_id`` on a
-:class:`SimCall`.  Durations are simulated seconds, turned into real delays
-with :meth:`ServerCore.scaled`.  What the far end does (digits, speech,
-voicemail, fax tones) comes from the call's :class:`Caller` script.
+An action is what a ``calling.<kind>`` request with a ``control_id`` starts
+(relay-protocol.md §6.3): the platform answers the request at once, then
+reports progress and the end in ``calling.call.<kind>`` events carrying the
+same ``control_id``.  :class:`ActionSim` plays the platform's part for every
+action kind the emulator accepts.  Each running action is a
+:class:`~._model.SimAction` on its :class:`~._model.SimCall`; it has at most
+one timer (the next thing it will report), so stopping, pausing or ending the
+call only has to cancel that one timer.
+
+What the far end does (digits, speech, voicemail, fax tones) comes from the
+call's :class:`~._script.Caller` script; durations are simulated seconds
+turned into real ones through the :class:`~._model.Host`.
+
+The events follow the shapes of the public wire corpus
+(``/work/shared/wire-corpus/frames.jsonl``; ``tests/emulator/test_corpus_shapes.py``
+compares them kind by kind).  Where the corpus shows no ``state`` (detect,
+fax) the emulator still mirrors one on the terminal event, because the
+official SDK's action objects wait for it (§9.2).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any
 
-from ._core import Session, _Timer
-from ._faults import FaultInjection
+from ._model import Host, SimAction, SimCall, call_event, fail, ids, ok
 from ._schema import media_duration
-from ._script import Caller, CallRecord, Step
 
-__all__ = ["ActionSimulation", "SimAction", "SimCall"]
+__all__ = ["ACTION_KINDS", "ActionSim"]
 
-NODE_ID: Final = "relaykit-node-1"
+#: ``calling.<method>`` -> the action kind it starts (one SimAction each).
+ACTION_KINDS: dict[str, str] = {
+    "calling.play": "play",
+    "calling.record": "record",
+    "calling.collect": "collect",
+    "calling.play_and_collect": "play_and_collect",
+    "calling.detect": "detect",
+    "calling.send_digits": "send_digits",
+    "calling.send_fax": "send_fax",
+    "calling.receive_fax": "receive_fax",
+    "calling.tap": "tap",
+    "calling.stream": "stream",
+    "calling.transcribe": "transcribe",
+    "calling.pay": "pay",
+    "calling.ai": "ai",
+}
 
+#: The event type of the plain "finished" event that ends the simple kinds.
+_FINISHED_EVENT: dict[str, str] = {
+    "tap": "calling.call.tap",
+    "stream": "calling.call.stream",
+    "ai": "calling.call.ai",
+    "send_digits": "calling.call.send_digits",
+}
 
-@dataclass(eq=False, slots=True)
-class SimAction:
-    """One running action on a call."""
-
-    kind: str
-    control_id: str
-    params: dict[str, Any]
-    state: str = "running"
-    timer: _Timer | None = None
-    started: float = 0.0  # real time the current running segment started
-    remaining: float = 0.0  # real seconds left when paused (play/record)
-    elapsed: float = 0.0  # real seconds accumulated (record)
-    content: float = 0.0  # simulated seconds of captured audio (record)
-    opened: float = 0.0  # real time the action began (record: the no_input window)
-    phase: str = ""  # play_and_collect: "play" then "collect"
-    pending_input: tuple[float, dict[str, Any]] | None = None  # (delay, result) until timers start
-
-
-@dataclass(eq=False, slots=True)
-class SimCall:
-    """A simulated call leg."""
-
-    call_id: str
-    direction: str
-    device: dict[str, Any]
-    session: Session | None
-    script: Caller
-    record: CallRecord
-    context: str | None = None
-    state: str = "created"
-    tag: str | None = None
-    created_by: str | None = None
-    peer_ref: dict[str, Any] | None = None  # `peer` field of a connect leg's state events
-    peer: SimCall | None = None  # the bridged call
-    actions: dict[str, SimAction] = field(default_factory=dict)
-    steps: deque[Step] = field(default_factory=deque)
-    timers: list[_Timer] = field(default_factory=list)
-    conference: str | None = None
-    passed: set[str] = field(default_factory=set)
-    node_id: str = NODE_ID
-    # Real times of the last audio each way, for recordings' no_input: a prompt
-    # playing to the caller ("listen") and the caller's digits/speech ("speak").
-    prompt_at: float | None = None
-    caller_at: float | None = None
+#: The RTP endpoint a ``calling.tap`` start result offers (corpus: tap results
+#: carry ``source_device``).
+_TAP_SOURCE: dict[str, Any] = {
+    "type": "rtp",
+    "params": {"addr": "127.0.0.1", "port": 40000, "codec": "PCMU", "ptime": 20},
+}
 
 
-def _summary(event_type: str, params: dict[str, Any]) -> str:
-    result = params.get("result")
-    if isinstance(result, dict):
-        return f"<- {event_type} {result.get('type')}"
-    for key in ("call_state", "state", "connect_state", "dial_state", "status"):
-        value = params.get(key)
-        if isinstance(value, str):
-            return f"<- {event_type} {value}"
-    detect = params.get("detect")
-    if isinstance(detect, dict):
-        return f"<- {event_type} {detect.get('params', {}).get('event')}"
-    fax = params.get("fax")
-    if isinstance(fax, dict):
-        return f"<- {event_type} {fax.get('type')}"
-    return f"<- {event_type}"
+def _tap_device(params: dict[str, Any]) -> dict[str, Any]:
+    """The tap's device as the platform reports it: RTP gets its codec and ptime filled in.
+
+    The corpus's tap events always show ``codec`` and ``ptime`` for an RTP
+    device, whether or not the request gave them (defaults: PCMU, 20 ms).
+    """
+    device = params["device"]
+    if device.get("type") != "rtp":
+        return dict(device)
+    filled = {"codec": "PCMU", "ptime": 20, **device.get("params", {})}
+    return {**device, "params": filled}
 
 
-def ok(message: str, **extra: Any) -> dict[str, Any]:
-    """A RELAY success result."""
-    return {"code": "200", "message": message, **extra}
+class ActionSim:
+    """Starts, steers and ends the actions of simulated calls.
 
+    Args:
+        host: The server's services (ids, timers, event delivery).
+    """
 
-def fail(code: str, message: str) -> dict[str, Any]:
-    """A RELAY failure result."""
-    return {"code": code, "message": message}
+    def __init__(self, host: Host) -> None:
+        self.host = host
 
+    # ------------------------------------------------------------------ helpers
+    def _event(self, call: SimCall, now: float, event_type: str, params: dict[str, Any]) -> None:
+        """Emit *event_type* about *call* (see :func:`~._model.call_event`)."""
+        call_event(self.host, call, now, event_type, params)
 
-class ActionSimulation(FaultInjection):
-    """Media actions on simulated calls (see module docstring)."""
-
-    # ------------------------------------------------------------------ event helpers
-    def call_event(
-        self, call: SimCall, now: float, event_type: str, params: dict[str, Any]
+    def _later(
+        self,
+        call: SimCall,
+        action: SimAction,
+        now: float,
+        seconds: float,
+        fn: Callable[[float], None],
     ) -> None:
-        """Emit an event about *call* to its owner and note it in the call's transcript."""
-        call.record.transcript.append(_summary(event_type, params))
-        if call.session is not None:
-            self.emit(call.session, now, event_type, params)
+        """Run ``fn(now)`` after *seconds* simulated, as the action's (single) timer.
 
-    def _ids(self, call: SimCall, action: SimAction | None = None) -> dict[str, Any]:
-        ids: dict[str, Any] = {"call_id": call.call_id, "node_id": call.node_id}
-        if action is not None:
-            ids["control_id"] = action.control_id
-        return ids
-
-    def _later(self, call: SimCall, action: SimAction, now: float, seconds: float, fn: Any) -> None:
-        """Run ``fn(now)`` after *seconds* simulated, as the action's (single) timer."""
+        A previous timer of the action is cancelled: an action only ever waits
+        for one thing.  ``started``/``remaining`` are kept so that pause can
+        tell how much is left.
+        """
         if action.timer is not None:
             action.timer.cancel()
         action.started = now
-        action.remaining = self.scaled(seconds)
-        action.timer = self.call_later(now, action.remaining, fn)
+        action.remaining = self.host.scaled(seconds)
+        action.timer = self.host.call_later(now, action.remaining, fn)
 
     def _done(self, call: SimCall, action: SimAction) -> None:
+        """The action has sent its terminal event: forget it (its control_id is free)."""
         if action.timer is not None:
             action.timer.cancel()
         action.state = "done"
         call.actions.pop(action.control_id, None)
 
     def _prompt_left(self, call: SimCall, now: float) -> float:
-        """Simulated seconds until every prompt now playing on *call* has finished."""
+        """Simulated seconds until every prompt now playing on *call* has finished.
+
+        A caller answers a menu after hearing it: collect results are timed
+        from the end of the prompts, not from the collect request.
+        """
         left = 0.0
         for act in call.actions.values():
             if act.kind in ("play", "play_and_collect") and act.state == "playing":
-                left = max(left, (act.remaining - (now - act.started)) / self.time_scale)
+                left = max(left, (act.remaining - (now - act.started)) / self.host.time_scale)
         return left
+
+    def running(self, call: SimCall, kind: str) -> bool:
+        """True if *call* has a running action of *kind* (e.g. an AI session)."""
+        return any(a.kind == kind for a in call.actions.values())
+
+    def end_all(self, call: SimCall, now: float) -> None:
+        """The call is ending: every running action sends its terminal event (§6.1)."""
+        for action in list(call.actions.values()):
+            self.terminate_action(call, action, now, "hangup")
+
+    # ------------------------------------------------------------------ starting and steering
+    def start(self, call: SimCall, kind: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """Start a *kind* action from its request *params*; returns the RELAY result.
+
+        The result comes first and the action's events after it (the server
+        defers events emitted while a request is handled, §3.4).  A
+        ``control_id`` already running on the call is a ``409``, as is a second
+        transcription.
+        """
+        control_id = params["control_id"]
+        if control_id in call.actions:
+            return fail("409", f"control_id {control_id!r} is already in use on this call")
+        if kind == "transcribe" and self.running(call, "transcribe"):
+            return fail("409", "calling.transcribe: a transcription is already running")
+        action = SimAction(kind=kind, control_id=control_id, params=params, started=now)
+        call.actions[control_id] = action
+        result = ok("Started", call_id=call.call_id, control_id=control_id)
+        if kind == "play":
+            self.start_play(call, action, now)
+            result["message"] = "Playing"
+        elif kind == "play_and_collect":
+            action.phase = "play"
+            self.start_play(call, action, now)
+            result["message"] = "Playing and collecting"
+        elif kind == "collect":
+            action.phase = "collect"
+            self.begin_collect(call, action, now, params)
+            result["message"] = "Collecting"
+        elif kind == "record":
+            self.start_record(call, action, now)
+            result["message"] = "Recording"
+        elif kind == "detect":
+            self.start_detect(call, action, now)
+            result["message"] = "Detecting"
+        elif kind in ("send_fax", "receive_fax"):
+            self.start_fax(call, action, now)
+            result["message"] = "Faxing"
+        elif kind == "send_digits":
+            # DTMF at 100 ms a digit; "w" and "W" are 0.5 s and 1 s pauses.
+            digits = params["digits"]
+            call.record.digits_sent.append(digits)
+            seconds = sum(0.5 if c == "w" else 1.0 if c == "W" else 0.1 for c in digits)
+            self._later(
+                call, action, now, seconds, lambda t: self.terminate_action(call, action, t, "stop")
+            )
+            result["message"] = "Sending Digits"
+        elif kind == "tap":
+            tapping = {"state": "tapping", "tap": params["tap"], "device": _tap_device(params)}
+            self._event(call, now, "calling.call.tap", {**ids(call, action), **tapping})
+            result["source_device"] = _TAP_SOURCE
+            result["message"] = "Tapping"
+        elif kind == "stream":
+            self._event(
+                call, now, "calling.call.stream", self._stream_params(call, action, "streaming")
+            )
+            result["message"] = "Streaming"
+        elif kind == "pay":
+            self._later(call, action, now, 5.0, lambda t: self._pay_done(call, action, t))
+            result["message"] = "Collecting payment"
+        else:  # transcribe, ai: run until stopped or the call ends
+            result["message"] = "Transcribing" if kind == "transcribe" else "AI session started"
+        return result
+
+    def subcommand(
+        self, call: SimCall, method: str, params: dict[str, Any], now: float
+    ) -> dict[str, Any]:
+        """``calling.<kind>.<verb>`` on a running action: stop, pause, resume, volume, ...
+
+        An unknown or finished ``control_id`` is a ``404``; a verb the kind
+        does not support (pausing a detect) is a ``400``.
+        """
+        action = call.actions.get(params["control_id"])
+        verb = method.rsplit(".", 1)[1]
+        if action is None or action.state == "done":
+            return fail(
+                "404", f"{method}: no active action with control_id {params['control_id']!r}"
+            )
+        if verb == "stop":
+            self.terminate_action(call, action, now, "stop")
+            return ok("Stopped")
+        if verb == "volume":
+            action.params["volume"] = params["volume"]
+            return ok("Volume set")
+        if verb == "start_input_timers":
+            return self.start_input_timers(call, action, now)
+        if action.kind == "play":
+            if verb == "pause":
+                return self.pause_play(call, action, now)
+            return self.resume_play(call, action, now)
+        if action.kind == "record":
+            if verb == "pause":
+                return self.pause_record(call, action, now)
+            return self.resume_record(call, action, now)
+        return fail("400", f"{method} is not supported by a {action.kind} action")
+
+    # ------------------------------------------------------------------ pay, stream
+    def _pay_params(self, call: SimCall, action: SimAction, progress: str) -> dict[str, Any]:
+        """A ``calling.call.pay`` event: progress is in ``for``, there is no ``state``.
+
+        Shape from the corpus (2025 capture, ``for: payment-completed``): the
+        status URL, ``error_type``, ``payment_method`` and masked card fields.
+        """
+        return {
+            **ids(call, action),
+            "status_url": action.params.get("status_url", ""),
+            "status_url_method": "POST",
+            "for": progress,
+            "error_type": "" if progress == "payment-completed" else "user-hangup",
+            "payment_method": "credit-card",
+        }
+
+    def _pay_done(self, call: SimCall, action: SimAction, now: float) -> None:
+        """The simulated caller entered a card: ``payment-completed`` ends the action."""
+        card = {
+            "payment_card_number": "************1111",
+            "payment_card_type": "visa",
+            "security_code": "***",
+            "expiration_date": "1230",
+            "payment_card_postal_code": "10001",
+        }
+        # ``state`` mirrored on the terminal event, as in terminate_action.
+        params = {
+            **self._pay_params(call, action, "payment-completed"),
+            **card,
+            "state": "finished",
+        }
+        self._event(call, now, "calling.call.pay", params)
+        self._done(call, action)
+
+    def _stream_params(self, call: SimCall, action: SimAction, state: str) -> dict[str, Any]:
+        """A ``calling.call.stream`` event (corpus: ``state``, ``url``, ``name``)."""
+        params = {**ids(call, action), "state": state, "url": action.params["url"]}
+        if action.params.get("name") is not None:
+            params["name"] = action.params["name"]
+        return params
 
     # ------------------------------------------------------------------ play
     def start_play(self, call: SimCall, action: SimAction, now: float) -> None:
@@ -156,9 +296,7 @@ class ActionSimulation(FaultInjection):
             total *= loop
         action.state = "playing"
         call.prompt_at = now
-        self.call_event(
-            call, now, "calling.call.play", {**self._ids(call, action), "state": "playing"}
-        )
+        self._event(call, now, "calling.call.play", {**ids(call, action), "state": "playing"})
         if loop == 0 and action.kind == "play":
             action.started, action.remaining = now, float("inf")  # until stopped
             return
@@ -169,7 +307,7 @@ class ActionSimulation(FaultInjection):
     ) -> None:
         action.timer = None
         call.prompt_at = now
-        self.call_event(call, now, "calling.call.play", {**self._ids(call, action), "state": state})
+        self._event(call, now, "calling.call.play", {**ids(call, action), "state": state})
         if action.kind == "play_and_collect" and state == "finished":
             action.phase = "collect"
             action.state = "collecting"
@@ -186,9 +324,7 @@ class ActionSimulation(FaultInjection):
             action.timer = None
         action.remaining -= now - action.started
         action.state = "paused"
-        self.call_event(
-            call, now, "calling.call.play", {**self._ids(call, action), "state": "paused"}
-        )
+        self._event(call, now, "calling.call.play", {**ids(call, action), "state": "paused"})
         return ok("Paused")
 
     def resume_play(self, call: SimCall, action: SimAction, now: float) -> dict[str, Any]:
@@ -196,11 +332,9 @@ class ActionSimulation(FaultInjection):
         if action.state != "paused":
             return ok("Resumed")
         action.state = "playing"
-        self.call_event(
-            call, now, "calling.call.play", {**self._ids(call, action), "state": "playing"}
-        )
+        self._event(call, now, "calling.call.play", {**ids(call, action), "state": "playing"})
         if action.remaining != float("inf"):
-            left = action.remaining / self.time_scale
+            left = action.remaining / self.host.time_scale
             self._later(call, action, now, left, lambda t: self._play_finished(call, action, t))
         return ok("Resumed")
 
@@ -248,7 +382,7 @@ class ActionSimulation(FaultInjection):
                 )
                 self._note_input(call, result)
                 action.pending_input = None
-                action.params["_final"] = result
+                action.final = result
                 return
         elif step is not None and step.action in ("press", "say"):
             delay = react + 0.3 * len(step.value)
@@ -258,12 +392,12 @@ class ActionSimulation(FaultInjection):
             result = {"type": "no_input"}
         self._note_input(call, result)
         if result["type"] != "no_input" and flags.get("send_start_of_input"):
-            self.call_event(
+            self._event(
                 call,
                 now,
                 "calling.call.collect",
                 {
-                    **self._ids(call, action),
+                    **ids(call, action),
                     "final": False,
                     "state": "collecting",
                     "result": {"type": "start_of_input"},
@@ -282,13 +416,13 @@ class ActionSimulation(FaultInjection):
     def _collect_partial(
         self, call: SimCall, action: SimAction, now: float, partial: dict[str, Any], rest: float
     ) -> None:
-        self.call_event(
+        self._event(
             call,
             now,
             "calling.call.collect",
-            {**self._ids(call, action), "final": False, "state": "collecting", "result": partial},
+            {**ids(call, action), "final": False, "state": "collecting", "result": partial},
         )
-        final = action.params.pop("_final")
+        final, action.final = action.final or {"type": "no_input"}, None
         self._later(call, action, now, rest, lambda t: self._collect_final(call, action, t, final))
 
     def _collect_final(
@@ -297,11 +431,11 @@ class ActionSimulation(FaultInjection):
         action.timer = None
         if result.get("type") in ("digit", "speech", "no_match"):
             call.caller_at = now
-        self.call_event(
+        self._event(
             call,
             now,
             "calling.call.collect",
-            {**self._ids(call, action), "final": True, "state": "finished", "result": result},
+            {**ids(call, action), "final": True, "state": "finished", "result": result},
         )
         self._done(call, action)
 
@@ -316,6 +450,18 @@ class ActionSimulation(FaultInjection):
         return ok("Timers started")
 
     # ------------------------------------------------------------------ record
+    @staticmethod
+    def _record_echo(action: SimAction) -> dict[str, Any]:
+        """The ``record`` object of record events: the request's, with audio defaults.
+
+        The corpus's record events always spell out ``audio.format``,
+        ``direction`` and ``stereo`` (defaults mp3, speak, false) even when the
+        request left them out.
+        """
+        record = action.params["record"]
+        audio = {"format": "mp3", "direction": "speak", "stereo": False, **record.get("audio", {})}
+        return {**record, "audio": audio}
+
     def start_record(self, call: SimCall, action: SimAction, now: float) -> None:
         """Begin a recording; its length comes from the script (voicemail or ``say``)."""
         audio = action.params["record"].get("audio", {})
@@ -326,11 +472,11 @@ class ActionSimulation(FaultInjection):
         action.state = "recording"
         action.elapsed = 0.0
         action.opened = now
-        self.call_event(
+        self._event(
             call,
             now,
             "calling.call.record",
-            {**self._ids(call, action), "state": "recording", "record": action.params["record"]},
+            {**ids(call, action), "state": "recording", "record": self._record_echo(action)},
         )
         if action.content > 0:
             end_silence = float(audio.get("end_silence_timeout", 1.0))
@@ -360,11 +506,11 @@ class ActionSimulation(FaultInjection):
             # "both" recording while prompts play): keep recording until
             # calling.record.stop or the end of the call.
             return
-        self.call_event(
+        self._event(
             call,
             now,
             "calling.call.record",
-            {**self._ids(call, action), "state": "no_input", "record": action.params["record"]},
+            {**ids(call, action), "state": "no_input", "record": self._record_echo(action)},
         )
         self._done(call, action)
 
@@ -389,7 +535,7 @@ class ActionSimulation(FaultInjection):
         """Finish a recording with url, duration and size (top-level and under ``record``)."""
         if action.state == "recording":
             action.elapsed += now - action.started
-        duration = round(action.elapsed / self.time_scale, 3)
+        duration = round(action.elapsed / self.host.time_scale, 3)
         if action.content > 0:
             duration = min(duration, action.content) if duration else action.content
         audio = action.params["record"].get("audio", {})
@@ -397,13 +543,13 @@ class ActionSimulation(FaultInjection):
         url = f"https://recordings.relaykit.invalid/{call.call_id}/{action.control_id}.{fmt}"
         size = int(duration * (16000 if fmt == "wav" else 2000))
         call.record.recordings.append({"url": url, "duration": duration, "size": size})
-        echo = {**action.params["record"], "url": url, "duration": duration, "size": size}
-        self.call_event(
+        echo = {**self._record_echo(action), "url": url, "duration": duration, "size": size}
+        self._event(
             call,
             now,
             "calling.call.record",
             {
-                **self._ids(call, action),
+                **ids(call, action),
                 "state": "finished",
                 "url": url,
                 "duration": duration,
@@ -422,11 +568,11 @@ class ActionSimulation(FaultInjection):
                 action.remaining -= now - action.started
                 action.timer = None
             action.state = "paused"
-            self.call_event(
+            self._event(
                 call,
                 now,
                 "calling.call.record",
-                {**self._ids(call, action), "state": "paused", "record": action.params["record"]},
+                {**ids(call, action), "state": "paused", "record": self._record_echo(action)},
             )
         return ok("Paused")
 
@@ -435,19 +581,19 @@ class ActionSimulation(FaultInjection):
         if action.state == "paused":
             action.state = "recording"
             action.started = now
-            self.call_event(
+            self._event(
                 call,
                 now,
                 "calling.call.record",
                 {
-                    **self._ids(call, action),
+                    **ids(call, action),
                     "state": "recording",
-                    "record": action.params["record"],
+                    "record": self._record_echo(action),
                 },
             )
             if action.remaining > 0 and action.content > 0:
                 left = action.remaining
-                action.timer = self.call_later(
+                action.timer = self.host.call_later(
                     now, left, lambda t: self.finish_record(call, action, t)
                 )
         return ok("Resumed")
@@ -504,11 +650,11 @@ class ActionSimulation(FaultInjection):
 
         def fire(t: float) -> None:
             call.record.detections.append(str(result["event"]))
-            self.call_event(
+            self._event(
                 call,
                 t,
                 "calling.call.detect",
-                {**self._ids(call, action), "detect": {"type": dtype, "params": result}},
+                {**ids(call, action), "detect": {"type": dtype, "params": result}},
             )
             if results:
                 self._detect_step(call, action, t, dtype, results, timeout)
@@ -519,12 +665,12 @@ class ActionSimulation(FaultInjection):
 
     def finish_detect(self, call: SimCall, action: SimAction, now: float, dtype: str) -> None:
         """Terminal detect event; ``state`` mirrored for the official SDK (§9.2)."""
-        self.call_event(
+        self._event(
             call,
             now,
             "calling.call.detect",
             {
-                **self._ids(call, action),
+                **ids(call, action),
                 "state": "finished",
                 "detect": {"type": dtype, "params": {"event": "finished"}},
             },
@@ -539,13 +685,13 @@ class ActionSimulation(FaultInjection):
 
     def _fax_page(self, call: SimCall, action: SimAction, now: float, direction: str) -> None:
         if call.script.kind == "fax":
-            self.call_event(
+            self._event(
                 call,
                 now,
                 "calling.call.fax",
                 {
-                    **self._ids(call, action),
-                    "fax": {"type": "page", "params": {"direction": direction, "number": 1}},
+                    **ids(call, action),
+                    "fax": {"type": "page", "params": {"direction": direction, "pages": "1"}},
                 },
             )
         self._later(
@@ -569,12 +715,12 @@ class ActionSimulation(FaultInjection):
             "result_text": text,
             "pages": "1" if success else "0",
         }
-        self.call_event(
+        self._event(
             call,
             now,
             "calling.call.fax",
             {
-                **self._ids(call, action),
+                **ids(call, action),
                 "state": "finished",
                 "fax": {"type": "finished", "params": params},
             },
@@ -597,8 +743,8 @@ class ActionSimulation(FaultInjection):
             return
         if kind in ("collect", "play_and_collect"):
             if action.phase != "collect" and kind == "play_and_collect":
-                self.call_event(
-                    call, now, "calling.call.play", {**self._ids(call, action), "state": "finished"}
+                self._event(
+                    call, now, "calling.call.play", {**ids(call, action), "state": "finished"}
                 )
             self._collect_final(
                 call, action, now, {"type": "no_input" if why == "stop" else "error"}
@@ -616,25 +762,21 @@ class ActionSimulation(FaultInjection):
                 call, action, now, direction, "stopped" if why == "stop" else "call ended"
             )
         elif kind == "pay":
-            self.call_event(
-                call,
-                now,
-                "calling.call.pay",
-                {
-                    **self._ids(call, action),
-                    "state": "finished",
-                    "result": "relay-pay-stop" if why == "stop" else "caller-hung-up",
-                },
-            )
+            # stop: the application cancelled; hangup: the caller left mid-payment.
+            progress = "payment-canceled" if why == "stop" else "payment-failed"
+            # ``state`` is not in the corpus's pay events; mirrored on the terminal
+            # one so that clients keyed on ``state`` (ours, the official SDK) end too.
+            params = {**self._pay_params(call, action, progress), "state": "finished"}
+            self._event(call, now, "calling.call.pay", params)
             self._done(call, action)
         elif kind == "transcribe":
-            duration = round((now - action.started) / self.time_scale, 3)
-            self.call_event(
+            duration = round((now - action.started) / self.host.time_scale, 3)
+            self._event(
                 call,
                 now,
                 "calling.call.transcribe",
                 {
-                    **self._ids(call, action),
+                    **ids(call, action),
                     "state": "finished",
                     "url": f"https://transcripts.relaykit.invalid/{action.control_id}.json",
                     "recording_id": action.control_id,
@@ -645,19 +787,15 @@ class ActionSimulation(FaultInjection):
             self._done(call, action)
         elif kind == "queue":
             self._done(call, action)
-        else:  # tap, stream, ai, send_digits: a plain finished state
-            event = {
-                "tap": "calling.call.tap",
-                "stream": "calling.call.stream",
-                "ai": "calling.call.ai",
-                "send_digits": "calling.call.send_digits",
-            }[kind]
+        elif kind == "stream":
+            self._event(
+                call, now, "calling.call.stream", self._stream_params(call, action, "finished")
+            )
+            self._done(call, action)
+        else:  # tap, ai, send_digits: a plain finished state
             extra: dict[str, Any] = {}
             if kind == "tap":
-                extra = {"tap": action.params["tap"], "device": action.params["device"]}
-            elif kind == "stream":
-                extra = {"url": action.params.get("url"), "name": action.params.get("name")}
-            self.call_event(
-                call, now, event, {**self._ids(call, action), "state": "finished", **extra}
-            )
+                extra = {"tap": action.params["tap"], "device": _tap_device(action.params)}
+            finished = {**ids(call, action), "state": "finished", **extra}
+            self._event(call, now, _FINISHED_EVENT[kind], finished)
             self._done(call, action)

@@ -1,98 +1,77 @@
-"""Server side of the RELAY session, sans-IO: connections, auth, resume, routing, faults.
+"""The sans-IO RELAY server: connections, sessions, JSON-RPC, auth, ACKs -- holding a world.
 
 Theory of operation
 -------------------
-The adapter accepts sockets and calls :meth:`connection_made` (which returns a
-connection id), feeds bytes with :meth:`receive_data`, writes whatever
-:meth:`data_to_send` returns for every id in :meth:`pending_output`, closes
-sockets for which :meth:`should_close` is true, and calls
-:meth:`handle_timer` whenever ``now >= get_timer()``.  Nothing here reads a
-clock: every entry point takes ``now`` (the adapter's loop clock, seconds).
+The adapter accepts sockets and calls :meth:`EmulatorServer.connection_made`
+(which returns a connection id), feeds bytes with :meth:`~EmulatorServer.receive_data`,
+writes whatever :meth:`~EmulatorServer.data_to_send` returns for every id in
+:meth:`~EmulatorServer.pending_output`, closes sockets for which
+:meth:`~EmulatorServer.should_close` is true, and calls
+:meth:`~EmulatorServer.handle_timer` whenever ``now >= get_timer()``.  Nothing
+here reads a clock: every entry point takes ``now`` (the adapter's loop
+clock, seconds).
 
-A *connection* is one WebSocket.  A *session* is what ``signalwire.connect``
-creates: it has a ``protocol`` string, contexts and calls, and outlives its
-connection so that a reconnect with ``protocol`` (+ ``authorization_state``)
-resumes it (§3.1, §8e).  Events for a session without a live connection wait
-in a bounded backlog and are delivered on resume.
+Who holds whom::
 
-Requests are answered before the events they cause: while a request is being
-handled, emitted events are deferred and flushed right after the response.
+    EmulatorServer                  connections, JSON-RPC, ACK bookkeeping, keepalive,
+    |                               connection faults, the benchmark flood
+    +-- sessions: SessionTable      sessions, authentication and resume, routing
+    +-- faults:   FaultPlan         queued request failures, the response delay
+    +-- scheduler: Scheduler        every timer
+    +-- world:    World             calls, actions, rooms, dialing, messaging
+                                    (sees the server only as a _model.Host)
+
+A *connection* is one WebSocket; a *session* is what ``signalwire.connect``
+creates and outlives its connection (:mod:`._sessions`, relay-protocol.md
+§3.1-§3.2).  Requests are answered before the events they cause: while a
+request is handled, emitted events are deferred and flushed right after the
+response (§3.4).  Every event is a server request that the client ACKs with an
+empty result (§3.5); the ids awaiting an ACK live in ``Conn.pending``.
 
 Simulated durations are multiplied by ``time_scale``; fault delays
-(``delay_responses``) and keepalive pings are real seconds.
+(``response_delay``) and keepalive pings are real seconds.
 """
 
 from __future__ import annotations
 
-import base64
-import heapq
 import itertools
 import logging
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
 
 from relay_proto import rpc
 
+from ._faults import AUTH_ERROR, FaultPlan
 from ._flood import Flood, event_template, flood_params, take_ack
 from ._journal import Journal
-from ._wsserver import CLOSE_POLICY, CLOSE_SERVICE_RESTART, ServerWebSocket
+from ._messaging import MessageRecord
+from ._model import SimCall
+from ._script import Caller, CallRecord
+from ._sessions import AuthRejection, Conn, ServerSession, SessionTable
+from ._timers import Scheduler, Timer
+from ._world import World
+from ._wsserver import (
+    CLOSE_GOING_AWAY,
+    CLOSE_POLICY,
+    CLOSE_SERVICE_RESTART,
+    ServerWebSocket,
+)
 
-__all__ = ["Flood", "ServerCore"]
+__all__ = ["EmulatorServer"]
 
 logger = logging.getLogger("relaykit.emulator")
 
 _MAX_INVALID: Final = 50  # invalid frames tolerated per connection before closing it
 _MAX_RATE: Final = 50_000  # requests per second per connection before closing it
-_BACKLOG: Final = 1000  # events kept for a detached session
-_MAX_SESSIONS: Final = 10_000  # past this, the oldest detached sessions are forgotten
-_AUTH_ERROR: Final = {"signalwire_error_code": "AUTH_REQUIRED"}
+#: ``data`` of a JSON-RPC ``-32602`` (the platform's INVALID_PARAMS, §2 rule 3).
 _PARAMS_ERROR: Final = {"signalwire_error_code": "INVALID_PARAMS"}
+#: The node the emulator reports in ``signalwire.connect`` results.
+_NODE: Final = "relaykit-emulator-node-1"
 
 
-class _Timer:
-    __slots__ = ("cancelled", "fn")
-
-    def __init__(self, fn: Callable[[float], None]) -> None:
-        self.fn = fn
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-@dataclass(eq=False, slots=True)
-class Session:
-    """A RELAY session (what ``signalwire.connect`` creates)."""
-
-    protocol: str
-    identity: str
-    project: str
-    authorization_state: str
-    contexts: set[str]
-    conn: Conn | None = None
-    backlog: deque[tuple[str, dict[str, Any]]] = field(default_factory=deque)
-
-
-@dataclass(eq=False, slots=True)
-class Conn:
-    """One WebSocket connection."""
-
-    id: int
-    ws: ServerWebSocket
-    session: Session | None = None
-    frozen: bool = False
-    invalid: int = 0
-    rate_window: float = 0.0
-    rate_count: int = 0
-    # ids of server-originated requests awaiting a reply -> (method, flood or None)
-    pending: dict[str, tuple[str, Flood | None]] = field(default_factory=dict)
-
-
-class ServerCore:
-    """Connections, sessions, timers, journal and faults (the call simulation subclasses it).
+class EmulatorServer:
+    """The sans-IO RELAY emulator: sessions, calls, messaging, faults, journal.
 
     Args:
         project / token: The accepted project+token pair; ``None`` accepts any non-empty pair.
@@ -104,6 +83,9 @@ class ServerCore:
         epoch_offset: Added to ``now`` for event ``timestamp``s (wall clock - loop clock).
         max_message_size: Largest inbound WebSocket message.
         journal_size: Entries the journal retains.
+
+    Raises:
+        ValueError: A non-positive *time_scale*.
     """
 
     def __init__(
@@ -123,57 +105,68 @@ class ServerCore:
             raise ValueError("time_scale must be positive")
         counter = itertools.count(1)
         self._make_id = make_id or (lambda: f"{next(counter):06d}")
-        self.project, self.token = project, token
-        self.jwt_tokens = frozenset(jwt_tokens)
-        self.time_scale = time_scale
+        self._time_scale = time_scale
         self.ping_interval = ping_interval
         self.epoch_offset = epoch_offset
         self.max_message_size = max_message_size
         self.journal = Journal(journal_size)
+        self.sessions = SessionTable(project, token, frozenset(jwt_tokens), self._make_id)
+        self.faults = FaultPlan()
+        self.scheduler = Scheduler()
+        self.world = World(self)
         self._conns: dict[int, Conn] = {}
         self._conn_ids = itertools.count(1)
-        self._sessions: dict[str, Session] = {}
-        self._rr: dict[str, int] = {}
-        self._timers: list[tuple[float, int, _Timer]] = []
-        self._timer_seq = itertools.count()
-        self._dirty: set[int] = set()
-        self._to_pump: list[Flood] = []
-        self._defer: list[tuple[Session, str, dict[str, Any]]] | None = None
-        self._fail_next: dict[str, list[tuple[str | int, str]]] = {}
-        self.response_delay = 0.0
-        self.pongs: set[str] = set()
+        self._dirty: set[int] = set()  # connections that may have output or need closing
+        self._to_pump: list[Flood] = []  # floods to refill at the end of the current read
+        # Events emitted while a request is handled, delivered after its response.
+        self._defer: list[tuple[ServerSession, str, dict[str, Any]]] | None = None
+        self.pongs: set[str] = set()  # ids of ping_clients() pings the clients answered
         self._pings_out: set[str] = set()
 
-    # ------------------------------------------------------------------ ids & time
+    # ------------------------------------------------------------------ the Host interface
+    @property
+    def time_scale(self) -> float:
+        """Real seconds per simulated second."""
+        return self._time_scale
+
     def new_id(self, prefix: str) -> str:
         """A fresh id ``<prefix>-<id>`` from the injected id source."""
         return f"{prefix}-{self._make_id()}"
 
     def scaled(self, seconds: float) -> float:
         """Real seconds for *seconds* of simulated time."""
-        return seconds * self.time_scale
+        return seconds * self._time_scale
 
-    def call_later(self, now: float, delay: float, fn: Callable[[float], None]) -> _Timer:
+    def timestamp(self, now: float) -> float:
+        """Wall-clock seconds (rounded to µs) for loop time *now*: event ``timestamp``s."""
+        return round(now + self.epoch_offset, 6)
+
+    def call_later(self, now: float, delay: float, fn: Callable[[float], None]) -> Timer:
         """Run ``fn(now)`` at ``now + delay`` (real seconds); returns a cancellable handle."""
-        timer = _Timer(fn)
-        heapq.heappush(self._timers, (now + delay, next(self._timer_seq), timer))
-        return timer
+        return self.scheduler.call_later(now, delay, fn)
 
+    def pick_subscriber(
+        self, context: str, exclude: set[str] | None = None
+    ) -> ServerSession | None:
+        """Round robin among the live subscribers of *context* (skipping *exclude*)."""
+        return self.sessions.pick_subscriber(context, exclude)
+
+    def session_for_context(self, context: str) -> ServerSession | None:
+        """The session a messaging context names: its protocol, else a subscriber."""
+        return self.sessions.session_for_context(context)
+
+    def subscribers(self, context: str) -> list[ServerSession]:
+        """Sessions with a live connection subscribed to *context*, in a stable order."""
+        return self.sessions.subscribers(context)
+
+    # ------------------------------------------------------------------ timers
     def get_timer(self) -> float | None:
-        """The next deadline, or ``None``."""
-        while self._timers and self._timers[0][2].cancelled:
-            heapq.heappop(self._timers)
-        return self._timers[0][0] if self._timers else None
+        """The next deadline, or ``None``.  Next: call :meth:`handle_timer` then."""
+        return self.scheduler.get_timer()
 
     def handle_timer(self, now: float) -> None:
-        """Run every timer due at *now*."""
-        while self._timers and self._timers[0][0] <= now:
-            _, _, timer = heapq.heappop(self._timers)
-            if not timer.cancelled:
-                try:
-                    timer.fn(now)
-                except Exception:  # a bug must not stop the world; say where it was
-                    logger.exception("emulator: simulation timer failed")
+        """Run every timer due at *now*.  Next: write :meth:`pending_output`."""
+        self.scheduler.handle_timer(now)
 
     # ------------------------------------------------------------------ connections
     def connection_made(self, now: float) -> int:
@@ -317,7 +310,9 @@ class ServerCore:
         )
         return req_id
 
-    def emit(self, session: Session, now: float, event_type: str, params: dict[str, Any]) -> None:
+    def emit(
+        self, session: ServerSession, now: float, event_type: str, params: dict[str, Any]
+    ) -> None:
         """Send a ``signalwire.event`` to *session* (deferred while a request is handled)."""
         if self._defer is not None:
             self._defer.append((session, event_type, params))
@@ -325,13 +320,11 @@ class ServerCore:
         self._deliver(session, now, event_type, params)
 
     def _deliver(
-        self, session: Session, now: float, event_type: str, params: dict[str, Any]
+        self, session: ServerSession, now: float, event_type: str, params: dict[str, Any]
     ) -> None:
         conn = session.conn
         if conn is None:
-            if len(session.backlog) >= _BACKLOG:
-                session.backlog.popleft()
-            session.backlog.append((event_type, params))
+            session.queue(event_type, params)  # delivered on resume
             return
         if conn.frozen:
             return  # sent into a half-open socket: lost, as in production
@@ -340,12 +333,12 @@ class ServerCore:
         )
 
     def _envelope(
-        self, session: Session, now: float, event_type: str, params: dict[str, Any]
+        self, session: ServerSession, now: float, event_type: str, params: dict[str, Any]
     ) -> dict[str, Any]:
         return {
             "event_type": event_type,
             "event_channel": session.protocol,
-            "timestamp": self._timestamp(now),
+            "timestamp": self.timestamp(now),
             "project_id": session.project,
             "space_id": "relaykit-emulator",
             "params": params,
@@ -400,8 +393,10 @@ class ServerCore:
         if conn.rate_count > _MAX_RATE:
             self.close_connection(conn.id, CLOSE_POLICY, "request flood")
             return
-        if self.response_delay > 0:
-            self.call_later(now, self.response_delay, partial(self._handle_request, conn, msg))
+        if self.faults.response_delay > 0:
+            self.call_later(
+                now, self.faults.response_delay, partial(self._handle_request, conn, msg)
+            )
         else:
             self._handle_request(conn, msg, now)
 
@@ -435,21 +430,27 @@ class ServerCore:
             self.close_connection(conn.id, CLOSE_SERVICE_RESTART, "server disconnect")
 
     def _handle_request(self, conn: Conn, req: rpc.Request, now: float) -> None:
+        """Answer one client request: a queued fault, a session method, or the world's.
+
+        Order matters and is the platform's: injected faults first (they can
+        fail even ``signalwire.connect``), then ``signalwire.connect``, then
+        "authenticate first" for everything else (``-32000``, §3.1), then the
+        session methods, and only then the world.
+        """
         if conn.id not in self._conns or conn.ws.is_closed:
-            return
+            return  # the connection went away while the request was delayed
         req_id = req.id
         if req_id is None:
             return
         method = req.method
-        fault = self._take_fault(method)
+        fault = self.faults.take(method)
         if fault is not None:
-            code, message = fault
-            if isinstance(code, int):
-                self._respond_error(conn, now, method, req_id, code, message)
-            elif method == "signalwire.connect":
-                self._respond_error(conn, now, method, req_id, -32000, message, _AUTH_ERROR)
+            how, value = fault.as_reply(method)
+            if how == "error":
+                code, message, data = value
+                self._respond_error(conn, now, method, req_id, code, message, data)
             else:
-                self._respond(conn, now, method, req_id, {"code": code, "message": message})
+                self._respond(conn, now, method, req_id, value)
             return
         if method == "signalwire.connect":
             self._connect(conn, req_id, req.params, now)
@@ -457,18 +458,18 @@ class ServerCore:
         session = conn.session
         if session is None:
             self._respond_error(
-                conn, now, method, req_id, -32000, "Authentication required", _AUTH_ERROR
+                conn, now, method, req_id, -32000, "Authentication required", AUTH_ERROR
             )
             return
         if method == "signalwire.ping":
-            self._respond(conn, now, method, req_id, {"timestamp": now + self.epoch_offset})
+            self._respond(conn, now, method, req_id, {"timestamp": self.timestamp(now)})
             return
         if method in ("signalwire.receive", "signalwire.unreceive"):
             self._receive(conn, session, method, req_id, req.params, now)
             return
         self._defer = []
         try:
-            outcome = self.dispatch(session, method, req.params, now)
+            outcome = self.world.dispatch(session, method, req.params, now)
         except Exception:  # last-resort guard: one bad request must not stop the server
             logger.exception("emulator: internal error handling %s", method)
             outcome = (-32603, f"Internal error in {method}")
@@ -484,36 +485,7 @@ class ServerCore:
         for sess, event_type, params in deferred:
             self._deliver(sess, now, event_type, params)
 
-    def dispatch(
-        self, session: Session, method: str, params: dict[str, Any], now: float
-    ) -> dict[str, Any] | tuple[int, str] | None:
-        """Handle one application method.  Returns the result object, ``(-32602, message)``
-        for a JSON-RPC params error, or ``None`` for an unknown method.  Overridden."""
-        return None
-
-    def _take_fault(self, method: str) -> tuple[str | int, str] | None:
-        queue = self._fail_next.get(method)
-        if not queue:
-            return None
-        fault = queue.pop(0)
-        if not queue:
-            del self._fail_next[method]
-        return fault
-
     # ------------------------------------------------------------------ session methods
-    def _credentials_ok(self, auth: Any) -> bool:
-        if not isinstance(auth, dict):
-            return False
-        jwt = auth.get("jwt_token")
-        if isinstance(jwt, str) and jwt:
-            return jwt in self.jwt_tokens
-        project, token = auth.get("project"), auth.get("token")
-        if not isinstance(project, str) or not isinstance(token, str) or not project or not token:
-            return False
-        if self.project is None and self.token is None:
-            return True
-        return project == self.project and token == self.token
-
     def _contexts(
         self, conn: Conn, now: float, method: str, req_id: str | int, value: Any, prefix: str
     ) -> list[str] | None:
@@ -525,6 +497,12 @@ class ServerCore:
         return None
 
     def _connect(self, conn: Conn, req_id: str | int, params: dict[str, Any], now: float) -> None:
+        """``signalwire.connect``: authenticate, resume or start a session (§3.1-§3.2).
+
+        On success: the result, then ``signalwire.authorization.state``, then a
+        ``signalwire.ping``, then the backlog of a resumed session, in that
+        order.  Rejections are the platform's (see :mod:`._sessions`).
+        """
         method = "signalwire.connect"
         if conn.session is not None:
             self._respond_error(conn, now, method, req_id, -32600, "Already connected")
@@ -532,43 +510,20 @@ class ServerCore:
         contexts = self._contexts(conn, now, method, req_id, params.get("contexts", []), "")
         if contexts is None:
             return
-        resumed = self._sessions.get(params.get("protocol") or "")
-        state_ok = (
-            resumed is not None and params.get("authorization_state") == resumed.authorization_state
-        )
-        auth = params.get("authentication")
-        if not state_ok and not self._credentials_ok(auth):
-            logger.info("emulator: connection %d failed authentication", conn.id)
-            self._respond_error(
-                conn, now, method, req_id, -32000, "Authentication failed", _AUTH_ERROR
-            )
+        decided = self.sessions.authenticate(params, contexts)
+        if isinstance(decided, AuthRejection):
+            logger.info("emulator: connection %d rejected (%d)", conn.id, decided.code)
+            self._respond_error(conn, now, method, req_id, decided.code, decided.message)
             return
-        if resumed is not None:
-            session = resumed
-            old = session.conn
-            if old is not None and old is not conn:
-                old.session = None  # the resumed session moves to the new socket
-            session.contexts.update(contexts)
-        else:
-            project = auth.get("project", "") if isinstance(auth, dict) else ""
-            project = project if isinstance(project, str) and project else (self.project or "jwt")
-            sig = self._make_id()
-            protocol = f"signalwire_{sig}_{self._make_id()}"
-            session = Session(
-                protocol=protocol,
-                identity=f"{project}@relay-emulator",
-                project=project,
-                authorization_state=self._auth_state(protocol),
-                contexts=set(contexts),
-            )
-            self._sessions[protocol] = session
-            if len(self._sessions) > _MAX_SESSIONS:
-                self._prune_sessions(now)
+        session, restored = decided
+        old = session.conn
+        if old is not None and old is not conn:
+            old.session = None  # the resumed session moves to the new socket
         session.conn = conn
         conn.session = session
-        logger.info(
-            "emulator: connection %d authenticated (restored=%s)", conn.id, resumed is not None
-        )
+        for stale in self.sessions.overflow():
+            self.forget_session(stale, now)
+        logger.info("emulator: connection %d authenticated (restored=%s)", conn.id, restored)
         self._respond(
             conn,
             now,
@@ -577,10 +532,10 @@ class ServerCore:
             {
                 "protocol": session.protocol,
                 "identity": session.identity,
-                "session_restored": resumed is not None,
+                "session_restored": restored,
                 "sessionid": session.protocol.rsplit("_", 1)[-1],
-                "nodeid": "relaykit-emulator-node-1",
-                "master_nodeid": "relaykit-emulator-node-1",
+                "nodeid": _NODE,
+                "master_nodeid": _NODE,
                 "authorization": {"project_id": session.project, "signature": session.protocol},
             },
         )
@@ -597,22 +552,10 @@ class ServerCore:
         if self.ping_interval:
             self.call_later(now, self.ping_interval, partial(self._keepalive, conn))
 
-    def forget_session(self, session: Session, now: float) -> None:
-        """Drop a session (restart, pruning): it can no longer be resumed (calls end)."""
-        self._sessions.pop(session.protocol, None)
-
-    def _prune_sessions(self, now: float) -> None:
-        """Forget the oldest detached sessions so reconnect churn cannot grow memory."""
-        for session in list(self._sessions.values()):
-            if len(self._sessions) <= _MAX_SESSIONS // 2:
-                break
-            if session.conn is None:
-                self.forget_session(session, now)
-
-    def _auth_state(self, protocol: str) -> str:
-        blob = base64.b64encode(f"relaykit:{protocol}:{self._make_id()}".encode()).decode()
-        tag = base64.b64encode(self._make_id().encode()).decode()
-        return f"{blob}:{tag}"
+    def forget_session(self, session: ServerSession, now: float) -> None:
+        """Drop a session (restart, pruning): it can no longer be resumed, its calls end."""
+        self.sessions.forget(session)
+        self.world.session_forgotten(session, now)
 
     def _keepalive(self, conn: Conn, now: float) -> None:
         if conn.id in self._conns and conn.session is not None and not conn.ws.is_closed:
@@ -624,7 +567,7 @@ class ServerCore:
     def _receive(
         self,
         conn: Conn,
-        session: Session,
+        session: ServerSession,
         method: str,
         req_id: str | int,
         params: dict[str, Any],
@@ -642,29 +585,207 @@ class ServerCore:
                 conn, now, method, req_id, {"code": "200", "message": "Unreceiving events"}
             )
 
-    # ------------------------------------------------------------------ routing
-    def subscribers(self, context: str) -> list[Session]:
-        """Sessions with a live connection subscribed to *context*, in a stable order."""
-        return [
-            s
-            for s in self._sessions.values()
-            if s.conn is not None and not s.conn.frozen and context in s.contexts
-        ]
+    # ------------------------------------------------------------------ connection faults
+    def fail_next(
+        self,
+        method: str,
+        code: str | int = "500",
+        message: str = "Injected failure",
+        count: int = 1,
+    ) -> None:
+        """Answer the next *count* requests of *method* with *code* (see :class:`FaultPlan`).
 
-    def pick_subscriber(self, context: str, exclude: set[str] | None = None) -> Session | None:
-        """Round robin among the subscribers of *context* (skipping *exclude* protocols)."""
-        subs = [s for s in self.subscribers(context) if not exclude or s.protocol not in exclude]
-        if not subs:
-            return None
-        index = self._rr.get(context, 0)
-        self._rr[context] = index + 1
-        return subs[index % len(subs)]
+        A string code is a RELAY result code (``{"code": "500", ...}``); an int is a
+        JSON-RPC error code.  For ``signalwire.connect`` a string code becomes
+        ``-32000`` (connect results are never code-checked).
+        """
+        self.faults.fail_next(method, code, message, count)
 
-    def session_for_context(self, context: str) -> Session | None:
-        """The session a messaging context names: its protocol, else a subscriber."""
-        session = self._sessions.get(context)
-        return session if session is not None else self.pick_subscriber(context)
+    @property
+    def response_delay(self) -> float:
+        """Real seconds every answer is held back (a slow platform; 0 = none)."""
+        return self.faults.response_delay
 
+    @response_delay.setter
+    def response_delay(self, seconds: float) -> None:
+        self.faults.response_delay = seconds
+
+    def freeze(self) -> list[int]:
+        """Go half-open on every current connection: no more reading or writing.
+
+        The sockets stay open, as after a silent network failure: only the
+        client's own ping timeout can notice (§3.7).
+        """
+        ids = []
+        for conn in self._conns.values():
+            conn.frozen = True
+            ids.append(conn.id)
+        return ids
+
+    def inject_raw(
+        self, payload: str | bytes, now: float, conn_id: int | None = None, framed: bool = True
+    ) -> int:
+        """Send *payload* as one frame (text for str, binary for bytes) to every ready
+        connection (or *conn_id*); ``framed=False`` writes raw bytes outside any frame.
+        Returns how many connections got it."""
+        targets = [conn_id] if conn_id is not None else self.ready_connections()
+        sent = 0
+        for cid in targets:
+            conn = self._conns.get(cid)
+            if conn is None or not conn.ws.is_open:
+                continue
+            excerpt = payload[:120] if isinstance(payload, str) else payload[:120].hex()
+            self.journal.add(
+                now, cid, "out", "raw", None, None, {"excerpt": excerpt, "size": len(payload)}
+            )
+            if framed:
+                conn.ws.send_raw_frame(payload)
+            else:
+                conn.ws.send_garbage(payload if isinstance(payload, bytes) else payload.encode())
+            self._dirty.add(cid)
+            sent += 1
+        return sent
+
+    def oversized_frame(self, size: int | None = None) -> str:
+        """A valid JSON-RPC event text larger than the client's 10 MiB cap."""
+        pad = "x" * (size or self.max_message_size + 1024)
+        return rpc.encode_request(
+            self.new_id("s"),
+            "signalwire.event",
+            {"event_type": "relaykit.padding", "params": {"pad": pad}},
+        )
+
+    def ping_clients(self, now: float) -> set[str]:
+        """Send ``signalwire.ping`` to every ready connection; returns the ping ids
+        (a pong moves an id into :attr:`pongs`)."""
+        ids = set()
+        for cid in self.ready_connections():
+            ids.add(self.server_request(self._conns[cid], now, "signalwire.ping", {}))
+        self._pings_out |= ids
+        return ids
+
+    def server_disconnect(self, now: float, restart: bool = False, grace: float = 2.0) -> int:
+        """Send ``signalwire.disconnect`` to every ready connection (§3.6); each socket
+        is closed when the client replies (or after *grace* real seconds).  With
+        *restart* the sessions are forgotten (the client must start fresh)."""
+        ids = self.ready_connections()
+        for cid in ids:
+            conn = self._conns[cid]
+            self.server_request(conn, now, "signalwire.disconnect", {"restart": restart})
+            self.call_later(now, grace, partial(self._close_later, cid))
+        if restart:
+            for session in self.sessions.all():
+                self.forget_session(session, now)
+        return len(ids)
+
+    def _close_later(self, conn_id: int, now: float) -> None:
+        """The grace period after ``signalwire.disconnect`` is over: close (1001)."""
+        self.close_connection(conn_id, CLOSE_GOING_AWAY, "server disconnect")
+
+    # ------------------------------------------------------------------ the world, for tests
+    @property
+    def calls(self) -> dict[str, SimCall]:
+        """Live simulated calls by id."""
+        return self.world.calls.calls
+
+    @property
+    def records(self) -> dict[str, CallRecord]:
+        """Every call's record by id, ended calls included."""
+        return self.world.calls.records
+
+    @property
+    def messages(self) -> dict[str, MessageRecord]:
+        """Every message the emulator handled, by id."""
+        return self.world.messaging.messages
+
+    def configure_number(
+        self,
+        number: str,
+        behavior: str = "answer",
+        answer_after: float = 1.0,
+        script: Caller | None = None,
+    ) -> None:
+        """How *number* (E.164 or SIP URI) behaves when dialed or connected to.
+
+        Args:
+            number: The dialed number or SIP URI.
+            behavior: ``answer``, ``busy``, ``no-answer`` or ``decline``.
+            answer_after: Simulated seconds of ringing before *behavior* happens.
+            script: Drives the callee once it answers (default: a silent caller).
+
+        Raises:
+            ValueError: An unknown *behavior*.
+        """
+        self.world.dialer.configure_number(number, behavior, answer_after, script)
+
+    def fail_messages_to(self, number: str, state: str = "undelivered") -> None:
+        """Messages sent to *number* end in *state*: ``undelivered`` (after ``sent``) or ``failed``.
+
+        Raises:
+            ValueError: Another *state*.
+        """
+        self.world.messaging.fail_messages_to(number, state)
+
+    def place_call(
+        self,
+        context: str,
+        script: Caller,
+        now: float,
+        from_number: str = "+15550000001",
+        to_number: str = "+15550000002",
+    ) -> SimCall:
+        """Offer an inbound call on *context* (round robin) that follows *script*.
+
+        Raises:
+            LookupError: if no connected client is subscribed to *context*.
+        """
+        return self.world.calls.place_call(context, script, now, from_number, to_number)
+
+    def send_inbound_message(
+        self,
+        context: str,
+        from_number: str,
+        to_number: str,
+        now: float,
+        body: str = "",
+        media: list[str] | None = None,
+    ) -> MessageRecord:
+        """Deliver an inbound SMS/MMS to a subscriber of *context* (round robin).
+
+        Raises:
+            LookupError: if no connected client is subscribed to *context*.
+            ValueError: if there is neither body nor media.
+        """
+        return self.world.messaging.send_inbound(context, from_number, to_number, now, body, media)
+
+    def on_call_ended(self, hook: Callable[[CallRecord], None]) -> None:
+        """Register ``hook(record)``, called whenever a call ends (adapters wake waiters)."""
+        self.world.calls.on_call_ended(hook)
+
+    # ------------------------------------------------------------------ the benchmark flood
+    def flood(
+        self, count: int, now: float, call_ids: list[str] | None = None, window: int = 100
+    ) -> Flood:
+        """Start pushing *count* ``calling.call.play`` events over live calls (all, or
+        *call_ids*) as fast as clients ACK them, at most *window* unACKed at a time."""
+        return self.start_flood(count, self.world.flood_targets(call_ids), window, now)
+
+    def start_flood(
+        self, count: int, targets: list[tuple[ServerSession, str, str]], window: int, now: float
+    ) -> Flood:
+        """Push *count* ``calling.call.play`` events round robin over *targets* as fast as
+        the clients ACK them, keeping at most *window* unACKed per flood.
+
+        Raises:
+            ValueError: A negative *count* or a *window* below 1.
+        """
+        if count < 0 or window < 1:
+            raise ValueError("count must be >= 0 and window >= 1")
+        flood = Flood(remaining=count if targets else 0, targets=targets, window=window)
+        self._pump_flood(flood, now)
+        return flood
+
+    # ------------------------------------------------------------------ flood pump
     def _pump_flood(self, flood: Flood, now: float) -> None:
         """Send the flood's next events until its window is full or none remain."""
         targets = flood.targets
@@ -694,7 +815,7 @@ class ServerCore:
                     template = flood.templates[slot] = event_template(envelope)
                 if template:
                     if not stamp:
-                        stamp = rpc.dumps(self._timestamp(now))
+                        stamp = rpc.dumps(self.timestamp(now))
                     req_id = self.new_id("s")
                     conn.pending[req_id] = flood.entry
                     head, middle, tail = template

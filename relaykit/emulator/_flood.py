@@ -1,6 +1,6 @@
 """The benchmark flood's state and its fast path (sans-IO).
 
-:meth:`ServerCore.start_flood` pushes ``calling.call.play`` events round robin
+:meth:`EmulatorServer.start_flood` pushes ``calling.call.play`` events round robin
 over calls as fast as the clients ACK them.  It is the benchmarks' load
 generator, so with the journal off (as the benchmarks run it) it avoids the
 per-event work the general path does:
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from relay_proto import rpc
 
 if TYPE_CHECKING:
-    from ._core import Session
+    from ._sessions import ServerSession
 
 __all__ = ["Flood", "event_template", "flood_params", "take_ack"]
 
@@ -33,10 +33,10 @@ _TS_MARK: Final = "relaykit-flood-timestamp-placeholder"
 
 @dataclass(eq=False, slots=True)
 class Flood:
-    """A benchmark burst of events (see ``ServerCore.start_flood``)."""
+    """A benchmark burst of events (see ``EmulatorServer.start_flood``)."""
 
     remaining: int
-    targets: list[tuple[Session, str, str]]  # (session, call_id, node_id)
+    targets: list[tuple[ServerSession, str, str]]  # (session, call_id, node_id)
     window: int
     in_flight: int = 0
     sent: int = 0

@@ -1,47 +1,99 @@
-"""Call lifecycle and the per-call methods (everything but dial/connect and messaging).
+"""Calls and their lifecycle: the registry, states, inbound offers, per-call methods.
 
-States and ``end_reason`` follow §6.1; ending a call first gives every running
-action its terminal event, unbridges a connected peer, leaves a conference,
-then emits ``ended``.
+A call moves ``created -> ringing -> answered -> ending -> ended``
+(relay-protocol.md §6.1), each step a ``calling.call.state`` event to the
+session that controls it.  Ending is ordered as the platform orders it:
+``ending`` first, then every running action's terminal event, then the
+bridged peer is released and the conference left, and ``ended`` last -- so a
+client sees each action finish before its call is gone.
+
+:class:`Calls` owns the registry (live calls by id, and every call's
+:class:`~._script.CallRecord`, kept after the call ends), offers inbound calls
+(``calling.call.receive``, §4.4), bridges two calls
+(``calling.call.connect``), and answers the call-scoped methods that are
+neither actions (:mod:`._actions`), rooms (:mod:`._rooms`) nor dialing
+(:mod:`._dial`): answer, end, pass, transfer, refer, hold, denoise, echo and
+the AI-session commands.
+
+``end_reason`` values are the ones the reference and the corpus's 2019
+fixtures spell (``noAnswer``, ``decline``); the client accepts both
+spellings (issue 12 §2).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ._actions import ActionSimulation, SimAction, SimCall, fail, ok
-from ._core import Session
+from ._actions import ActionSim
+from ._model import Host, SimCall, call_event, fail, ids, ok
+from ._rooms import Rooms
 from ._script import DEFAULT_RING_FLOOR, DEFAULT_RING_TIMEOUT, Caller, CallRecord
 
-__all__ = ["CallLifecycle"]
+if TYPE_CHECKING:
+    from ._sessions import ServerSession
 
+__all__ = ["CallMethod", "Calls"]
+
+#: The ``reason``s ``calling.end`` accepts.
 _END_REASONS: Final = frozenset({"hangup", "cancel", "busy", "noAnswer", "decline", "error"})
 
+#: A call-scoped method handler: ``(call, params, now) -> RELAY result``.
+CallMethod = Callable[[SimCall, dict[str, Any], float], dict[str, Any]]
 
-class CallLifecycle(ActionSimulation):
-    """Calls, their states, and the call-scoped methods other than dial/connect."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.calls: dict[str, SimCall] = {}
-        self.records: dict[str, CallRecord] = {}
-        self._conferences: dict[str, tuple[str, set[str]]] = {}  # name -> (id, call ids)
-        self._queues: dict[str, list[str]] = {}
+class Calls:
+    """The world's calls (see module docstring).
+
+    Args:
+        host: The server's services (ids, timers, event delivery, routing).
+        actions: Ends a call's actions when the call ends.
+        rooms: Takes an ending call out of its conference.
+    """
+
+    def __init__(self, host: Host, actions: ActionSim, rooms: Rooms) -> None:
+        self.host = host
+        self.actions = actions
+        self.rooms = rooms
+        self.calls: dict[str, SimCall] = {}  # live calls
+        self.records: dict[str, CallRecord] = {}  # every call ever, ended ones too
         self._on_ended: list[Callable[[CallRecord], None]] = []
 
+    def methods(self) -> dict[str, CallMethod]:
+        """The call-scoped methods this collaborator answers, by wire name."""
+        return {
+            "calling.answer": self._m_answer,
+            "calling.end": self._m_end,
+            "calling.pass": self._m_pass,
+            "calling.transfer": self._m_transfer,
+            "calling.refer": self._m_refer,
+            "calling.hold": self._m_hold,
+            "calling.unhold": self._m_unhold,
+            "calling.denoise": self._m_denoise,
+            "calling.denoise.stop": self._m_denoise_stop,
+            "calling.echo": self._m_echo,
+            "calling.ai_message": self._m_ai_message,
+            "calling.ai_hold": self._m_ai_hold,
+            "calling.ai_unhold": self._m_ai_unhold,
+        }
+
+    def _event(self, call: SimCall, now: float, event_type: str, params: dict[str, Any]) -> None:
+        """Emit *event_type* about *call* (see :func:`~._model.call_event`)."""
+        call_event(self.host, call, now, event_type, params)
+
     # ------------------------------------------------------------------ call bookkeeping
-    def _new_call(
+    def new_call(
         self,
         direction: str,
         device: dict[str, Any],
-        session: Session | None,
+        session: ServerSession | None,
         script: Caller,
         context: str | None = None,
     ) -> SimCall:
+        """Register a new call leg (and its record) with a fresh ``call_id``."""
         params = device.get("params", {})
-        call_id = self.new_id("call")
+        call_id = self.host.new_id("call")
         record = CallRecord(
             call_id=call_id,
             direction=direction,
@@ -86,9 +138,10 @@ class CallLifecycle(ActionSimulation):
             params["context"] = call.context
         if end_reason is not None:
             params["end_reason"] = end_reason
-        self.call_event(call, now, "calling.call.state", params)
+        self._event(call, now, "calling.call.state", params)
 
-    def _answered(self, call: SimCall, now: float) -> None:
+    def answered(self, call: SimCall, now: float) -> None:
+        """The far end answered: cancel ring timers, emit ``answered``, arm the script's hangup."""
         for timer in call.timers:
             timer.cancel()
         call.timers.clear()
@@ -96,9 +149,9 @@ class CallLifecycle(ActionSimulation):
         self.set_state(call, now, "answered")
         if call.script.hangup_seconds is not None:
             call.timers.append(
-                self.call_later(
+                self.host.call_later(
                     now,
-                    self.scaled(call.script.hangup_seconds),
+                    self.host.scaled(call.script.hangup_seconds),
                     lambda t: self.end_call(call, t, "hangup", "remote"),
                 )
             )
@@ -113,14 +166,13 @@ class CallLifecycle(ActionSimulation):
         call.record.hung_up_by = by
         call.record.end_reason = reason
         self.set_state(call, now, "ending", reason)
-        for action in list(call.actions.values()):
-            self.terminate_action(call, action, now, "hangup")
+        self.actions.end_all(call, now)
         peer = call.peer
         if peer is not None:
-            self._unbridge(call, peer, now)
+            self.unbridge(call, peer, now)
             self.end_call(peer, now, "hangup", "emulator")
         if call.conference is not None:
-            self._leave_conference(call, now)
+            self.rooms.leave(call, now)
         self.set_state(call, now, "ended", reason)
         self.calls.pop(call.call_id, None)
         for hook in self._on_ended:
@@ -130,9 +182,8 @@ class CallLifecycle(ActionSimulation):
         """Register ``hook(record)``, called whenever a call ends (adapters wake waiters)."""
         self._on_ended.append(hook)
 
-    def forget_session(self, session: Session, now: float) -> None:
-        """Drop a session; its calls end (nobody is left to control them)."""
-        super().forget_session(session, now)
+    def session_forgotten(self, session: ServerSession, now: float) -> None:
+        """*session* can no longer be resumed: its calls end (nobody is left to control them)."""
         for call in list(self.calls.values()):
             if call.session is session:
                 call.session = None
@@ -152,19 +203,19 @@ class CallLifecycle(ActionSimulation):
         Raises:
             LookupError: if no connected client is subscribed to *context*.
         """
-        session = self.pick_subscriber(context)
+        session = self.host.pick_subscriber(context)
         if session is None:
             raise LookupError(f"no client is subscribed to context {context!r}")
         device = {"type": "phone", "params": {"from_number": from_number, "to_number": to_number}}
-        call = self._new_call("inbound", device, session, script, context)
+        call = self.new_call("inbound", device, session, script, context)
         self._offer(call, now)
         call.timers.append(
-            self.call_later(
+            self.host.call_later(
                 now,
                 (
-                    max(self.scaled(DEFAULT_RING_TIMEOUT), DEFAULT_RING_FLOOR)
+                    max(self.host.scaled(DEFAULT_RING_TIMEOUT), DEFAULT_RING_FLOOR)
                     if script.ring_timeout is None
-                    else self.scaled(script.ring_timeout)
+                    else self.host.scaled(script.ring_timeout)
                 ),
                 lambda t: self.end_call(call, t, "cancel", "remote"),
             )
@@ -172,7 +223,8 @@ class CallLifecycle(ActionSimulation):
         return call
 
     def _offer(self, call: SimCall, now: float) -> None:
-        self.call_event(
+        """Send ``calling.call.receive`` (§6.2) to the call's current session."""
+        self._event(
             call,
             now,
             "calling.call.receive",
@@ -189,11 +241,13 @@ class CallLifecycle(ActionSimulation):
 
     # ------------------------------------------------------------------ lifecycle methods
     def _m_answer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.answer`` (§5.1): a ringing call becomes ``answered``."""
         if call.state in ("created", "ringing"):
-            self._answered(call, now)
+            self.answered(call, now)
         return ok("Answered")
 
     def _m_end(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.end`` (§5.1): end with ``reason`` (default hangup), hung up by the app."""
         reason = params.get("reason", "hangup")
         if reason not in _END_REASONS:
             return fail("400", f"calling.end: reason must be one of {sorted(_END_REASONS)}")
@@ -201,9 +255,10 @@ class CallLifecycle(ActionSimulation):
         return ok("Disconnecting call")
 
     def _m_pass(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.pass`` (§5.1): offer the call to the next subscriber, or end it."""
         if call.session is not None:
             call.passed.add(call.session.protocol)
-        nxt = self.pick_subscriber(call.context or "", exclude=call.passed)
+        nxt = self.host.pick_subscriber(call.context or "", exclude=call.passed)
         call.session = nxt
         if nxt is not None:
             self._offer(call, now)
@@ -212,9 +267,10 @@ class CallLifecycle(ActionSimulation):
         return ok("Passing call")
 
     def _m_transfer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.transfer``: ``context:<name>`` re-offers the call; elsewhere ends it."""
         dest = params["dest"]
         if dest.startswith("context:"):
-            target = self.pick_subscriber(dest[len("context:") :])
+            target = self.host.pick_subscriber(dest[len("context:") :])
             if target is None:
                 return fail("400", f"calling.transfer: no client receives {dest!r}")
             call.record.transferred_to = dest
@@ -224,15 +280,18 @@ class CallLifecycle(ActionSimulation):
         else:  # handed to SWML/another app: simulated as a short session, then hangup
             call.record.transferred_to = dest
             call.timers.append(
-                self.call_later(
-                    now, self.scaled(1.0), lambda t: self.end_call(call, t, "hangup", "emulator")
+                self.host.call_later(
+                    now,
+                    self.host.scaled(1.0),
+                    lambda t: self.end_call(call, t, "hangup", "emulator"),
                 )
             )
         return ok("Transferring")
 
     def _m_refer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.refer``: a SIP REFER that succeeds at once (corpus: ``success``)."""
         to = params["device"].get("params", {}).get("to", "")
-        self.call_event(
+        self._event(
             call,
             now,
             "calling.call.refer",
@@ -251,31 +310,36 @@ class CallLifecycle(ActionSimulation):
         self, call: SimCall, now: float, event_type: str, message: str, **fields: Any
     ) -> dict[str, Any]:
         """Emit one *event_type* event about *call* with *fields*; answer *message*."""
-        self.call_event(call, now, event_type, {**self._ids(call), **fields})
+        self._event(call, now, event_type, {**ids(call), **fields})
         return ok(message)
 
     def _m_hold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.hold``: a ``calling.call.hold`` event with ``state: hold``."""
         return self._notify(call, now, "calling.call.hold", "Call on hold", state="hold")
 
     def _m_unhold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.unhold``: a ``calling.call.hold`` event with ``state: unhold``."""
         return self._notify(call, now, "calling.call.hold", "Call off hold", state="unhold")
 
     def _m_denoise(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.denoise``: ``calling.call.denoise`` with ``denoised: true``."""
         return self._notify(call, now, "calling.call.denoise", "Denoiser on", denoised=True)
 
     def _m_denoise_stop(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.denoise.stop``: ``calling.call.denoise`` with ``denoised: false``."""
         return self._notify(call, now, "calling.call.denoise", "Denoiser off", denoised=False)
 
     def _m_echo(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.echo``: ``echoing``, then ``finished`` after ``timeout`` (if any)."""
         ids = {"call_id": call.call_id, "node_id": call.node_id}
-        self.call_event(call, now, "calling.call.echo", {**ids, "state": "echoing"})
+        self._event(call, now, "calling.call.echo", {**ids, "state": "echoing"})
         timeout = float(params.get("timeout", 0) or 0)
         if timeout > 0:
             call.timers.append(
-                self.call_later(
+                self.host.call_later(
                     now,
-                    self.scaled(timeout),
-                    lambda t: self.call_event(
+                    self.host.scaled(timeout),
+                    lambda t: self._event(
                         call, t, "calling.call.echo", {**ids, "state": "finished"}
                     ),
                 )
@@ -284,227 +348,25 @@ class CallLifecycle(ActionSimulation):
 
     def _ai_command(self, call: SimCall, message: str) -> dict[str, Any]:
         """Answer an AI-session command: *message*, or 400 without a running ``calling.ai``."""
-        if not any(a.kind == "ai" for a in call.actions.values()):
+        if not self.actions.running(call, "ai"):
             return fail("400", "calling.ai_message: no active AI session on this call")
         return ok(message)
 
     def _m_ai_message(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.ai_message``: accepted while a ``calling.ai`` session runs."""
         return self._ai_command(call, "AI message sent")
 
     def _m_ai_hold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.ai_hold``: accepted while a ``calling.ai`` session runs."""
         return self._ai_command(call, "AI on hold")
 
     def _m_ai_unhold(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.ai_unhold``: accepted while a ``calling.ai`` session runs."""
         return self._ai_command(call, "AI resumed")
-
-    # ------------------------------------------------------------------ conference, queue
-    def _m_join_conference(
-        self, call: SimCall, params: dict[str, Any], now: float
-    ) -> dict[str, Any]:
-        name = params["name"]
-        if call.conference is not None:
-            return fail("409", f"call is already in conference {call.conference!r}")
-        conf_id, members = self._conferences.setdefault(name, (self.new_id("conf"), set()))
-        base = {"conference_id": conf_id, "name": name}
-        if not members:
-            self.call_event(call, now, "calling.conference", {**base, "status": "conference-start"})
-        members.add(call.call_id)
-        call.conference = name
-        participant = {**base, **self._ids(call), "status": "participant-join"}
-        self.call_event(call, now, "calling.conference", participant)
-        return ok("Joining conference", conference_id=conf_id, call_id=call.call_id)
-
-    def _m_leave_conference(
-        self, call: SimCall, params: dict[str, Any], now: float
-    ) -> dict[str, Any]:
-        name = call.conference
-        if name is None or self._conferences[name][0] != params["conference_id"]:
-            return fail("400", "calling.leave_conference: call is not in that conference")
-        self._leave_conference(call, now)
-        return ok("Leaving conference")
-
-    def _leave_conference(self, call: SimCall, now: float) -> None:
-        name = call.conference
-        if name is None:
-            return
-        conf_id, members = self._conferences[name]
-        members.discard(call.call_id)
-        call.conference = None
-        base = {"conference_id": conf_id, "name": name}
-        participant = {**base, **self._ids(call), "status": "participant-leave"}
-        self.call_event(call, now, "calling.conference", participant)
-        if not members:
-            del self._conferences[name]
-            self.call_event(call, now, "calling.conference", {**base, "status": "conference-end"})
-
-    def _m_queue_enter(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        return self._queue(call, params, now, enter=True)
-
-    def _m_queue_leave(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        return self._queue(call, params, now, enter=False)
-
-    def _queue(
-        self, call: SimCall, params: dict[str, Any], now: float, enter: bool
-    ) -> dict[str, Any]:
-        name = params["queue_name"]
-        members = self._queues.setdefault(name, [])
-        if enter and call.call_id not in members:
-            members.append(call.call_id)
-        position = members.index(call.call_id) + 1 if call.call_id in members else 0
-        if not enter and call.call_id in members:
-            members.remove(call.call_id)
-        self.call_event(
-            call,
-            now,
-            "calling.call.queue",
-            {
-                "call_id": call.call_id,
-                "node_id": call.node_id,
-                "control_id": params["control_id"],
-                "status": "enqueue" if enter else "leave",
-                "id": f"queue-{name}",
-                "name": name,
-                "position": position,
-                "size": len(members),
-            },
-        )
-        return ok("Entered queue" if enter else "Left queue", call_id=call.call_id)
-
-    # ------------------------------------------------------------------ actions
-    def _start_action(
-        self, call: SimCall, kind: str, params: dict[str, Any], now: float
-    ) -> dict[str, Any]:
-        control_id = params["control_id"]
-        if control_id in call.actions:
-            return fail("409", f"control_id {control_id!r} is already in use on this call")
-        if kind == "transcribe" and any(a.kind == "transcribe" for a in call.actions.values()):
-            return fail("409", "calling.transcribe: a transcription is already running")
-        action = SimAction(kind=kind, control_id=control_id, params=params, started=now)
-        call.actions[control_id] = action
-        result = ok("Started", call_id=call.call_id, control_id=control_id)
-        if kind == "play":
-            self.start_play(call, action, now)
-            result["message"] = "Playing"
-        elif kind == "play_and_collect":
-            action.phase = "play"
-            self.start_play(call, action, now)
-            result["message"] = "Playing and collecting"
-        elif kind == "collect":
-            action.phase = "collect"
-            self.begin_collect(call, action, now, params)
-            result["message"] = "Collecting"
-        elif kind == "record":
-            self.start_record(call, action, now)
-            result["message"] = "Recording"
-        elif kind == "detect":
-            self.start_detect(call, action, now)
-            result["message"] = "Detecting"
-        elif kind in ("send_fax", "receive_fax"):
-            self.start_fax(call, action, now)
-            result["message"] = "Faxing"
-        elif kind == "send_digits":
-            digits = params["digits"]
-            call.record.digits_sent.append(digits)
-            seconds = sum(0.5 if c == "w" else 1.0 if c == "W" else 0.1 for c in digits)
-            self._later(
-                call, action, now, seconds, lambda t: self.terminate_action(call, action, t, "stop")
-            )
-            result["message"] = "Sending Digits"
-        elif kind == "tap":
-            self.call_event(
-                call,
-                now,
-                "calling.call.tap",
-                {
-                    "call_id": call.call_id,
-                    "node_id": call.node_id,
-                    "control_id": control_id,
-                    "state": "tapping",
-                    "tap": params["tap"],
-                    "device": params["device"],
-                },
-            )
-            result["source_device"] = {
-                "type": "rtp",
-                "params": {"addr": "127.0.0.1", "port": 40000, "codec": "PCMU", "ptime": 20},
-            }
-            result["message"] = "Tapping"
-        elif kind == "stream":
-            self.call_event(
-                call,
-                now,
-                "calling.call.stream",
-                {
-                    "call_id": call.call_id,
-                    "node_id": call.node_id,
-                    "control_id": control_id,
-                    "state": "streaming",
-                    "url": params["url"],
-                    "name": params.get("name"),
-                },
-            )
-            result["message"] = "Streaming"
-        elif kind == "pay":
-            self._later(call, action, now, 5.0, lambda t: self._pay_done(call, action, t))
-            result["message"] = "Collecting payment"
-        else:  # transcribe, ai: run until stopped or the call ends
-            result["message"] = "Transcribing" if kind == "transcribe" else "AI session started"
-        return result
-
-    def _pay_done(self, call: SimCall, action: SimAction, now: float) -> None:
-        self.call_event(
-            call,
-            now,
-            "calling.call.pay",
-            {
-                "call_id": call.call_id,
-                "node_id": call.node_id,
-                "control_id": action.control_id,
-                "state": "finished",
-                "result": "success",
-                "payment_method": "credit-card",
-                "payment_card_number": "************1111",
-                "payment_card_type": "visa",
-                "payment_token": self.new_id("tok"),
-                "payment_confirmation_code": self.new_id("pay"),
-                "for": "payment-completed",
-            },
-        )
-        self._done(call, action)
-
-    def _subcommand(
-        self, call: SimCall, method: str, params: dict[str, Any], now: float
-    ) -> dict[str, Any]:
-        action = call.actions.get(params["control_id"])
-        verb = method.rsplit(".", 1)[1]
-        if action is None or action.state == "done":
-            return fail(
-                "404", f"{method}: no active action with control_id {params['control_id']!r}"
-            )
-        if verb == "stop":
-            self.terminate_action(call, action, now, "stop")
-            return ok("Stopped")
-        if verb == "volume":
-            action.params["volume"] = params["volume"]
-            return ok("Volume set")
-        if verb == "start_input_timers":
-            return self.start_input_timers(call, action, now)
-        if action.kind == "play":
-            return (
-                self.pause_play(call, action, now)
-                if verb == "pause"
-                else self.resume_play(call, action, now)
-            )
-        if action.kind == "record":
-            return (
-                self.pause_record(call, action, now)
-                if verb == "pause"
-                else (self.resume_record(call, action, now))
-            )
-        return fail("400", f"{method} is not supported by a {action.kind} action")
 
     # ------------------------------------------------------------------ bridging
     def _peer_ref(self, call: SimCall, tag: str | None) -> dict[str, Any]:
+        """The ``peer`` object of connect events (§6.4): ids, device and the tag."""
         ref: dict[str, Any] = {
             "call_id": call.call_id,
             "node_id": call.node_id,
@@ -516,21 +378,24 @@ class CallLifecycle(ActionSimulation):
 
     def connect_event(self, call: SimCall, now: float, connect_state: str, **fields: Any) -> None:
         """Emit ``calling.call.connect`` on *call* with *connect_state* and *fields*."""
-        params = {**self._ids(call), **fields, "connect_state": connect_state}
-        self.call_event(call, now, "calling.call.connect", params)
+        params = {**ids(call), **fields, "connect_state": connect_state}
+        self._event(call, now, "calling.call.connect", params)
 
-    def _bridge(self, call: SimCall, other: SimCall, now: float, tag: str | None) -> None:
+    def bridge(self, call: SimCall, other: SimCall, now: float, tag: str | None) -> None:
+        """Bridge *call* and *other* (``connected`` on the controlling call)."""
         call.peer, other.peer = other, call
         call.record.connected_to = other.record.to_number or other.call_id
         other.record.connected_to = call.record.from_number or call.call_id
         self.connect_event(call, now, "connected", tag=tag, peer=self._peer_ref(other, tag))
 
-    def _unbridge(self, call: SimCall, peer: SimCall, now: float) -> None:
+    def unbridge(self, call: SimCall, peer: SimCall, now: float) -> None:
+        """Release a bridge: each still-live side gets ``disconnected``."""
         call.peer = None
         peer.peer = None
         for a, b in ((call, peer), (peer, call)):
             if a.state not in ("ended",):
                 self.connect_event(a, now, "disconnected", peer=self._peer_ref(b, b.tag))
 
-    def _connect_failed(self, call: SimCall, now: float, tag: str, reason: str) -> None:
+    def connect_failed(self, call: SimCall, now: float, tag: str, reason: str) -> None:
+        """``calling.connect`` failed: ``failed`` with ``failed_reason`` (corpus shape)."""
         self.connect_event(call, now, "failed", tag=tag, failed_reason=reason)

@@ -38,9 +38,12 @@ class SchemaError:
     message: str
 
 
+# E.164: a plus, a non-zero country digit, 7 to 15 digits in all (§4.1).
 _E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# DTMF for send_digits: digits, # * A-D, and the pause characters w/W (and p, space).
 _DTMF: Final = re.compile(r"^[0-9#*A-Dwp W]+$")
 
+# The schema's type names -> the Python types json.loads produces for them.
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "num": (int, float),
@@ -62,10 +65,13 @@ Validator = Callable[[Mapping[str, Any]], "SchemaError | None"]
 
 
 def _bad(message: str) -> SchemaError:
+    """A RELAY ``400`` refusal: the JSON types were right, the value is not usable."""
     return SchemaError("400", message)
 
 
 def _media_item(item: Any, where: str) -> SchemaError | None:
+    """Check one media item (§4.2): ``tts`` needs text, ``audio`` a URL, ``silence`` a
+    non-negative duration, ``ringtone`` a name; anything else is a 400."""
     if not isinstance(item, dict):
         return SchemaError("rpc", f"{where}: each media item must be an object")
     kind = item.get("type")
@@ -93,6 +99,7 @@ def _media_item(item: Any, where: str) -> SchemaError | None:
 
 
 def _media_list(value: Any, where: str) -> SchemaError | None:
+    """Check a non-empty array of media items (``play``, ``ringback``; §4.2)."""
     if not isinstance(value, list):
         return SchemaError("rpc", f"{where} must be an array of media items")
     if not value:
@@ -119,6 +126,10 @@ def media_duration(item: Mapping[str, Any]) -> float:
 
 
 def _collect_obj(obj: Mapping[str, Any], where: str) -> SchemaError | None:
+    """Check a collect object (§4.3): digits and/or speech, with numeric timeouts.
+
+    ``digits.max`` is required (the platform cannot end a digit collect without
+    it); timeouts of the wrong JSON type are ``-32602``."""
     digits, speech = obj.get("digits"), obj.get("speech")
     if digits is None and speech is None:
         return _bad(f"{where} needs digits and/or speech")
@@ -145,6 +156,7 @@ def _collect_obj(obj: Mapping[str, Any], where: str) -> SchemaError | None:
 
 
 def _is_num(v: Any) -> bool:
+    """True for a JSON number (``bool`` is an ``int`` in Python, not in JSON)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -181,16 +193,19 @@ def _devices(value: Any, require_from: bool = True) -> SchemaError | None:
 
 
 def _v_play(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.play`` (§5.3): a media list and an optional numeric volume."""
     if "volume" in p and not _is_num(p["volume"]):
         return SchemaError("rpc", "volume must be a number")
     return _media_list(p.get("play"), "play")
 
 
 def _v_collect(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.collect`` (§5.3): the collect object is the params themselves."""
     return _collect_obj(p, "collect")
 
 
 def _v_play_and_collect(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.play_and_collect`` (§5.3): a media list plus a ``collect`` object."""
     err = _media_list(p.get("play"), "play")
     if err is not None:
         return err
@@ -205,6 +220,7 @@ def _v_play_and_collect(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_record(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.record`` (§4.4): ``record.audio`` with numeric timeouts, mp3 or wav."""
     rec = p.get("record")
     if not isinstance(rec, dict):
         return _bad('record is required (e.g. {"audio": {}})')
@@ -220,6 +236,7 @@ def _v_record(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_detect(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.detect`` (§4.5): ``detect.type`` machine, fax or digit; numeric timeout."""
     det = p.get("detect")
     if not isinstance(det, dict):
         return _bad('detect is required ({"type": "machine"|"fax"|"digit", "params": {}})')
@@ -233,6 +250,7 @@ def _v_detect(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_digits(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.send_digits``: DTMF digits plus the ``w``/``W`` pauses."""
     d = p.get("digits")
     if not isinstance(d, str) or not _DTMF.match(d):
         return _bad("digits must be a string of 0-9 # * A-D w W")
@@ -240,12 +258,14 @@ def _v_digits(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_dial(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.dial`` (§4.1, §5.2): a non-empty ``tag`` and a device plan."""
     if not isinstance(p.get("tag"), str) or not p["tag"]:
         return _bad("tag is required")
     return _devices(p.get("devices"))
 
 
 def _v_connect(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.connect`` (§5.2): a device plan (caller id optional) and ringback media."""
     err = _devices(p.get("devices"), require_from=False)
     if err is None and "ringback" in p:
         err = _media_list(p["ringback"], "ringback")
@@ -253,6 +273,7 @@ def _v_connect(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_tap(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.tap`` (§4.6): ``tap`` and an ``rtp`` or ``ws`` ``device``."""
     tap, dev = p.get("tap"), p.get("device")
     if not isinstance(tap, dict) or not isinstance(dev, dict):
         return _bad("tap and device are required objects")
@@ -262,6 +283,7 @@ def _v_tap(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_send(p: Mapping[str, Any]) -> SchemaError | None:
+    """``messaging.send`` (§7.1): E.164 numbers, a body or media, media as URL strings."""
     for key in ("to_number", "from_number"):
         v = p.get(key)
         if not isinstance(v, str) or not _E164.match(v):
@@ -277,6 +299,7 @@ def _v_send(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_live(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.live_transcribe`` / ``live_translate``: ``action`` holds exactly one verb."""
     action = p.get("action")
     if not isinstance(action, dict) or len(action) != 1:
         return _bad("action must be an object with exactly one key (start/stop/summarize/...)")
@@ -284,6 +307,7 @@ def _v_live(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_refer(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.refer``: the target is a ``sip`` device."""
     dev = p.get("device")
     if not isinstance(dev, dict) or dev.get("type") != "sip":
         return _bad("device must be a sip device")
@@ -293,13 +317,18 @@ def _v_refer(p: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _v_begin(p: Mapping[str, Any]) -> SchemaError | None:
+    """``calling.begin`` (2019 Python SDK; corpus): one device, checked like a dial plan."""
     dev = p.get("device")
     if not isinstance(dev, dict):
         return _bad("device is required")
     return _devices([[dev]])
 
 
-# method -> (required {name: type}, optional {name: type}, extra validator)
+# method -> (required {name: type}, optional {name: type}, extra validator).
+# Required and optional params are type-checked by ``check`` (wrong type:
+# -32602); the validator then judges the values (unusable: 400).  Call-scoped
+# methods also require node_id and call_id (added in ``check``).  The table
+# follows relay-protocol.md §5 and §7.1; keys not listed are tolerated.
 _Spec = tuple[dict[str, str], dict[str, str], "Validator | None"]
 
 METHODS: dict[str, _Spec] = {
@@ -377,7 +406,8 @@ METHODS: dict[str, _Spec] = {
     ),
 }
 
-# Sub-commands of actions: all take control_id.
+# Sub-commands of actions (§5.3): all take the action's control_id, plus the
+# listed params; they are answered by ActionSim.subcommand.
 SUBCOMMANDS: dict[str, dict[str, str]] = {
     "calling.play.stop": {},
     "calling.play.pause": {},
@@ -432,6 +462,7 @@ def check(method: str, params: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _type_ok(value: Any, kind: str) -> bool:
+    """True if *value* has the JSON type named *kind* (see ``_TYPES``)."""
     if isinstance(value, bool) and kind != "bool":
         return False
     return isinstance(value, _TYPES[kind])

@@ -83,7 +83,7 @@ EMULATOR_FILES = sorted(
 def test_packages_have_files() -> None:
     assert {p.name for p in CORE_FILES} >= {"_connection.py", "_session.py", "_ws.py", "rpc.py"}
     assert {p.name for p in MODEL_FILES} >= {"_runtime.py", "_driver.py", "_call.py"}
-    assert {p.name for p in EMULATOR_FILES} >= {"_core.py", "_calls.py"}
+    assert {p.name for p in EMULATOR_FILES} >= {"_core.py", "_world.py"}
 
 
 @pytest.mark.parametrize("path", CORE_FILES + EMULATOR_FILES, ids=_ids)

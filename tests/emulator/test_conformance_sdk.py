@@ -126,6 +126,8 @@ async def test_sdk_dial_and_detect_machine(tls_emu: Emulator) -> None:
 
 async def test_sdk_rejected_credentials(tls_emu: Emulator) -> None:
     client = relay.RelayClient(project="proj", token="wrong", host=tls_emu.host)
-    with pytest.raises(Exception, match="Authentication failed"):
+    with pytest.raises(
+        Exception, match="Authentication service failed with status ProtocolError, 401 Unauthorized"
+    ):
         await client.connect()
     await client.disconnect()

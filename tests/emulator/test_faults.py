@@ -100,6 +100,10 @@ async def test_server_disconnect(emu: Emulator, client: MiniClient, restart: boo
         resp = await again.connect(
             protocol=client.protocol, authorization_state=client.authorization_state
         )
+        if restart:  # the session is forgotten: its state is stale now (-32003)
+            assert isinstance(resp, _rpc.ResponseError)
+            assert resp.code == -32003
+            resp = await again.connect()
         assert isinstance(resp, _rpc.Response)
         assert resp.result["session_restored"] is (not restart)
         if restart:  # the old session's calls are gone with it

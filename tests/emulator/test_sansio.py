@@ -15,6 +15,7 @@ import relay_proto
 from relay_proto import RelayConnection
 from relay_proto import rpc as _rpc
 from relaykit.emulator import Caller, EmulatorServer, ServerWebSocket
+from relaykit.emulator._sessions import AUTH_FAILED_MESSAGE
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -99,8 +100,9 @@ def test_connect_and_authorization_state() -> None:
 def test_rejected_credentials() -> None:
     wire = Wire(token="nope")
     (rejected,) = wire.of(relay_proto.AuthenticationRejected)
-    assert rejected.code == -32000
-    assert rejected.message == "Authentication failed"
+    # The platform's own rejection (wire corpus, signalwire-js parseRPCResponse.test.ts).
+    assert rejected.code == -32002
+    assert rejected.message == AUTH_FAILED_MESSAGE
 
 
 def test_ivr_flow_with_our_core() -> None:
@@ -462,3 +464,33 @@ def test_explicit_ring_timeout_is_scaled_exactly() -> None:
     assert call.record.state != "ended"
     wire.advance(0.002)
     assert (call.record.state, call.record.end_reason) == ("ended", "cancel")
+
+
+@pytest.mark.parametrize("press", [True, False])
+def test_record_speak_hears_the_caller_pressing_digits(press: bool) -> None:
+    """A "speak" recording's no_input window is kept open by the caller's digits.
+
+    On the fake clock (the loopback version raced the 2 ms window under load).
+    """
+    wire = Wire()
+    call = wire.server.place_call("ivr", Caller().press("1"), wire.now)
+    wire.pump()
+    ids = {"call_id": call.call_id, "node_id": call.node_id}
+    wire.request("calling.answer", ids)
+    record = {"audio": {"initial_timeout": 2.0}}  # direction "speak" by default
+    wire.request("calling.record", {**ids, "control_id": "r", "record": record})
+    if press:
+        digits = {"control_id": "c", "digits": {"max": 1}, "initial_timeout": 5}
+        wire.request("calling.collect", {**ids, **digits})
+    wire.advance(10 * wire.server.time_scale)
+
+    def states() -> list[str]:
+        entries = wire.server.journal.query("calling.call.record", direction="out")
+        return [e.event_params["state"] for e in entries]
+
+    if not press:  # silence: the window closes with no_input
+        assert states() == ["recording", "no_input"]
+        return
+    assert states() == ["recording"]  # the digit came within the window: still recording
+    wire.request("calling.record.stop", {**ids, "control_id": "r"})
+    assert states() == ["recording", "finished"]

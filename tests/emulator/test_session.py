@@ -9,6 +9,7 @@ import pytest
 
 from relay_proto import rpc as _rpc
 from relaykit.emulator import Caller, Emulator
+from relaykit.emulator._sessions import AUTH_FAILED_MESSAGE, STALE_STATE_MESSAGE
 
 from ._client import MiniClient
 
@@ -52,8 +53,9 @@ async def test_wrong_credentials_get_auth_error(emu: Emulator, auth: object) -> 
         c = await _open(emu, tg)
         resp = await c.request("signalwire.connect", {"authentication": auth})
         assert isinstance(resp, _rpc.ResponseError)
-        assert (resp.code, resp.message) == (-32000, "Authentication failed")
-        assert resp.data == {"signalwire_error_code": "AUTH_REQUIRED"}
+        # Exactly the platform's frame: -32002, its message, and no data.
+        assert (resp.code, resp.message) == (-32002, AUTH_FAILED_MESSAGE)
+        assert resp.data is None
         await c.aclose()
         tg.cancel_scope.cancel()
 
@@ -104,13 +106,50 @@ async def test_resume_restores_session_and_calls_keep_routing(emu: Emulator) -> 
         tg.cancel_scope.cancel()
 
 
-async def test_unknown_protocol_gets_fresh_session(emu: Emulator) -> None:
+async def test_unknown_protocol_without_state_gets_fresh_session(emu: Emulator) -> None:
     async with anyio.create_task_group() as tg:
         c = await _open(emu, tg)
-        resp = await c.connect(protocol="signalwire_nope_nope", authorization_state="x:y")
+        resp = await c.connect(protocol="signalwire_nope_nope")
         assert isinstance(resp, _rpc.Response)
         assert resp.result["session_restored"] is False
         assert resp.result["protocol"] != "signalwire_nope_nope"
+        await c.aclose()
+        tg.cancel_scope.cancel()
+
+
+async def test_stale_or_corrupt_authorization_state_gets_32003(emu: Emulator) -> None:
+    async with anyio.create_task_group() as tg:
+        first = await _open(emu, tg)
+        await first.connect()
+        await first.wait_event("signalwire.authorization.state")
+        await emu.drop_connections()
+        c = await _open(emu, tg)
+        # an unknown (expired) protocol with a state, a corrupt state for a known one
+        for protocol, state in (("signalwire_nope_nope", "x:y"), (first.protocol, "garbage")):
+            resp = await c.connect(protocol=protocol, authorization_state=state)
+            assert isinstance(resp, _rpc.ResponseError)
+            assert (resp.code, resp.message, resp.data) == (-32003, STALE_STATE_MESSAGE, None)
+        # what the client does next: forget protocol and state, connect fresh
+        resp = await c.connect()
+        assert isinstance(resp, _rpc.Response)
+        assert resp.result["session_restored"] is False
+        assert resp.result["protocol"] != first.protocol
+        await c.aclose()
+        tg.cancel_scope.cancel()
+
+
+async def test_valid_state_resumes_even_with_bad_credentials(emu: Emulator) -> None:
+    async with anyio.create_task_group() as tg:
+        first = await _open(emu, tg)
+        await first.connect()
+        await first.wait_event("signalwire.authorization.state")
+        await emu.drop_connections()
+        c = await _open(emu, tg)
+        resp = await c.connect(
+            token="wrong", protocol=first.protocol, authorization_state=first.authorization_state
+        )
+        assert isinstance(resp, _rpc.Response)
+        assert resp.result["session_restored"] is True
         await c.aclose()
         tg.cancel_scope.cancel()
 
@@ -223,4 +262,4 @@ async def test_credentials_and_authorization_state_never_logged(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "secret-wrong-token" not in text
     assert c.authorization_state not in text
-    assert "failed authentication" in text  # the rejection itself is logged
+    assert "rejected (-32002)" in text  # the rejection itself is logged
