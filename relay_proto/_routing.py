@@ -19,7 +19,9 @@ Routing rules (protocol reference §3.3 and §3.8, the official client's order):
    they count towards the cap.
 4. Every other ``calling.call.*`` event must name a known ``call_id``;
    events for unknown calls are dropped with a debug log (the official client
-   does the same, e.g. for the far leg of ``calling.connect``).  After
+   does the same, e.g. for the far leg of ``calling.connect``).  An event
+   with no ``call_id`` at all that names a tracked action's ``control_id``
+   belongs to that action (the docs' stream status bodies).  After
    ``call_state == "ended"`` the call leaves the registry and its pending
    actions complete with ``reason="call_ended"``.
 5. ``messaging.state`` is routed by ``message_id`` (protocol reference §7,
@@ -304,8 +306,18 @@ class Router:
             self._emit(event)
             if self._actions:
                 self._check_action(event)
+        elif call_id is None and self._owns_control_id(params):
+            # The docs' stream status bodies name only the control_id: an event
+            # without a call_id still belongs to the action it names.
+            self._emit(event)
+            self._check_action(event)
         else:
             logger.debug("dropping %s for unknown call %r", event_type, call_id)
+
+    def _owns_control_id(self, params: Mapping[str, Any]) -> bool:
+        """True when *params* name (by ``control_id``) an action this router tracks."""
+        control_id = params.get("control_id")
+        return type(control_id) is str and control_id in self._actions
 
     def _on_call_receive(self, event: CallReceived, call_id: object) -> None:
         if not isinstance(call_id, str) or not call_id:
