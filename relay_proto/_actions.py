@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from ._call_events import (
@@ -158,16 +159,19 @@ _SPECS: Final = (
     ),
 )
 
+# The public tables are read-only views: a caller cannot edit what the core decides by.
 #: kind -> its :class:`ActionSpec`.
-ACTION_SPECS: Final[Mapping[str, ActionSpec]] = {spec.kind: spec for spec in _SPECS}
+ACTION_SPECS: Final[Mapping[str, ActionSpec]] = MappingProxyType(
+    {spec.kind: spec for spec in _SPECS}
+)
 
 #: start method -> its :class:`ActionSpec` (``"calling.receive_fax"`` -> the fax row).
-ACTION_SPECS_BY_METHOD: Final[Mapping[str, ActionSpec]] = {
-    method: spec for spec in _SPECS for method in spec.start_methods
-}
+ACTION_SPECS_BY_METHOD: Final[Mapping[str, ActionSpec]] = MappingProxyType(
+    {method: spec for spec in _SPECS for method in spec.start_methods}
+)
 
 #: start method -> action kind: a view of :data:`ACTION_SPECS_BY_METHOD`, kept
 #: for callers that only need the kind.
-ACTION_KINDS: Final[Mapping[str, str]] = {
-    method: spec.kind for method, spec in ACTION_SPECS_BY_METHOD.items()
-}
+ACTION_KINDS: Final[Mapping[str, str]] = MappingProxyType(
+    {method: spec.kind for method, spec in ACTION_SPECS_BY_METHOD.items()}
+)
