@@ -9,6 +9,7 @@ names below and the public codec module :mod:`relay_proto.rpc`.
 """
 
 from . import rpc
+from ._actions import ACTION_KINDS, ACTION_SPECS, ACTION_SPECS_BY_METHOD, ActionSpec
 from ._backoff import BACKOFF_FACTOR, BACKOFF_MAX, BACKOFF_MIN
 from ._connection import RelayConnection
 from ._credentials import RELAY_VERSION
@@ -27,7 +28,7 @@ from ._errors import (
 )
 from ._events import *  # noqa: F403
 from ._events import __all__ as _events_all
-from ._routing import ACTION_KINDS, CallInfo, is_call_scoped
+from ._routing import CallInfo, is_call_scoped
 from ._session import DEFAULT_AGENT, MAX_AUTH_REJECTIONS
 from ._state import SessionState
 from ._ws import DEFAULT_MAX_MESSAGE_SIZE
@@ -36,6 +37,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTION_KINDS",
+    "ACTION_SPECS",
+    "ACTION_SPECS_BY_METHOD",
     "BACKOFF_FACTOR",
     "BACKOFF_MAX",
     "BACKOFF_MIN",
@@ -43,6 +46,7 @@ __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
     "MAX_AUTH_REJECTIONS",
     "RELAY_VERSION",
+    "ActionSpec",
     "AuthenticationFailed",
     "CallInfo",
     "CallGoneError",

@@ -1,24 +1,30 @@
-"""RELAY events (``signalwire.event``) and the :class:`Event` base of every event.
+"""RELAY events (``signalwire.event``): the event-type table and its parser.
 
 The connection and bookkeeping events are in :mod:`relay_proto._events`, which
 re-exports everything here; import from there (or from :mod:`relay_proto`).
+This module holds the call, dial, connect, conference, error and messaging
+events and :data:`EVENT_CLASSES`; the per-call action and feature events are in
+:mod:`._call_events`, the bases in :mod:`._event_base`.
 
 Modelled on ``h11/_events.py`` and ``h2/events.py``:
 
-* every event is a frozen, slotted, keyword-only dataclass on the :class:`Event`
-  base (``__slots__ = ()``); no back-references, no mutation;
+* every event is a frozen, slotted dataclass on the :class:`Event` base
+  (``__slots__ = ()``); no back-references, no mutation.  RELAY events take
+  ``event_type`` and ``params`` by position or keyword (as the official SDK's
+  constructors do) and everything else by keyword only;
 * received facts have past-tense names (``CallStateChanged``, ``RequestFailed``);
 * every RELAY ``signalwire.event`` type has its own class, all on
   :class:`RelayEvent`, which keeps the raw inner ``params`` untouched.  Typed
   fields are *lazy properties* over ``params`` (no per-event parsing beyond the
   envelope, which keeps the hot path cheap), and they are tolerant: a field of
-  the wrong type reads as its empty default instead of raising.
+  the wrong type reads as its empty default instead of raising.  Every class
+  has ``from_payload(envelope)``, as the official ones do.
 * :class:`UnknownEventReceived` carries event types we do not know yet.
 
 The seed documentation reads some results in a flattened form
 (``event.params["result"]["digits"]``, ``event.params["record"]["url"]``) while
 the wire nests them (``result.params.digits``, top-level ``url``).  Both reads
-work: :func:`parse_relay_event` wraps exactly those two sub-objects in
+work: collect and record events wrap exactly those two sub-objects in
 :class:`FallbackDict`, a ``dict`` that still *is* the wire object (it serialises
 to the same JSON) but answers a missing key from the nested location.
 """
@@ -28,6 +34,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, final
+
+from ._call_events import (
+    AIStateChanged,
+    CollectResultReceived,
+    DenoiseStateChanged,
+    DetectResultReceived,
+    EchoStateChanged,
+    FaxStateChanged,
+    HoldStateChanged,
+    PayStateChanged,
+    PlayStateChanged,
+    QueueStateChanged,
+    RecordStateChanged,
+    ReferStateChanged,
+    SendDigitsStateChanged,
+    StreamStateChanged,
+    TapStateChanged,
+    TranscribeStateChanged,
+)
+from ._event_base import Event, FallbackDict, RelayEvent, _obj, _str
 
 __all__ = [
     "EVENT_CLASSES",
@@ -63,93 +89,23 @@ __all__ = [
     "parse_relay_event",
 ]
 
-_EMPTY: Final[Mapping[str, Any]] = {}
+# end_reason spellings seen in the sources -> the spelling of the END_REASON_*
+# constants (the official SDK's values: "noAnswer", "decline").  The docs list
+# no_answer/declined, a 2019 fixture has noAnswer; both must compare equal.
+_END_REASON_ALIASES: Final[Mapping[str, str]] = {
+    "no_answer": "noAnswer",
+    "no-answer": "noAnswer",
+    "declined": "decline",
+    "maxDuration": "max_duration",
+    "notFound": "not_found",
+}
 
 
-class Event:
-    """Base class of every event the core emits."""
-
-    __slots__ = ()
-
-
-# ---------------------------------------------------------------------------
-# Helpers: tolerant, allocation-free reads from raw params.
-# ---------------------------------------------------------------------------
-
-
-def _str(params: Mapping[str, Any], key: str) -> str:
-    value = params.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _obj(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = params.get(key)
-    return value if isinstance(value, Mapping) else _EMPTY
-
-
-class FallbackDict(dict[str, Any]):
-    """A wire object that also answers keys from a nested fallback mapping.
-
-    ``FallbackDict({"type": "digit", "params": {"digits": "1"}}, fallback)``
-    compares, iterates and serialises exactly like the wire dict, but
-    ``d["digits"]`` and ``d.get("digits")`` find ``"1"`` in *fallback* when the
-    key is not present at the top level.  Used for the seed docs' flat reads.
-    """
-
-    __slots__ = ("_fallback",)
-
-    def __init__(self, data: Mapping[str, Any], fallback: Mapping[str, Any]) -> None:
-        super().__init__(data)
-        self._fallback = fallback
-
-    def __missing__(self, key: str) -> Any:
-        return self._fallback[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        if key in self:
-            return self[key]
-        return self._fallback.get(key, default)
-
-
-# ---------------------------------------------------------------------------
-# RELAY events (``signalwire.event``).
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RelayEvent(Event):
-    """Base of every ``signalwire.event`` the core parses.
-
-    Attributes:
-        event_type: The envelope's ``event_type`` (``"calling.call.play"``).
-        params: The raw inner ``params`` object, as received.
-        timestamp: The envelope's ``timestamp`` (epoch seconds), 0.0 if absent.
-    """
-
-    event_type: str
-    params: Mapping[str, Any]
-    timestamp: float = 0.0
-
-    @property
-    def call_id(self) -> str:
-        return _str(self.params, "call_id")
-
-    @property
-    def node_id(self) -> str:
-        return _str(self.params, "node_id")
-
-    @property
-    def control_id(self) -> str:
-        return _str(self.params, "control_id")
-
-    @property
-    def tag(self) -> str:
-        return _str(self.params, "tag")
-
-    @property
-    def state(self) -> str:
-        """The generic ``state`` field (play, record, tap, ...); ``""`` when absent."""
-        return _str(self.params, "state")
+def _default_state(event: CallStateChanged | CallReceived) -> None:
+    """An event built without ``state`` (outside a connection) tracks its own ``call_state``."""
+    if not event.state:
+        # Frozen dataclass: the one sanctioned way to set a field in __post_init__.
+        object.__setattr__(event, "state", _str(event.params, "call_state"))
 
 
 class _CallInfo:
@@ -160,6 +116,7 @@ class _CallInfo:
 
     @property
     def call_state(self) -> str:
+        """The ``call_state`` of *this event*, as sent (see ``state`` for the tracked one)."""
         return _str(self.params, "call_state")
 
     @property
@@ -171,28 +128,72 @@ class _CallInfo:
         return _obj(self.params, "device")
 
     @property
-    def context(self) -> str:
-        return _str(self.params, "context")
-
-    @property
     def end_reason(self) -> str:
-        return _str(self.params, "end_reason")
+        """Why the call ended, in the spelling of the ``END_REASON_*`` constants.
+
+        ``no_answer`` and ``noAnswer`` both read ``"noAnswer"``, ``declined``
+        and ``decline`` both ``"decline"``; ``null`` or absent reads ``""``;
+        any other value as sent.  ``params["end_reason"]`` keeps the raw value.
+        """
+        reason = _str(self.params, "end_reason")
+        return _END_REASON_ALIASES.get(reason, reason)
 
     @property
     def peer(self) -> Mapping[str, Any]:
         return _obj(self.params, "peer")
 
+    @property
+    def segment_id(self) -> str:
+        return _str(self.params, "segment_id")
+
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallStateChanged(_CallInfo, RelayEvent):
-    """``calling.call.state``: created → ringing → answered → ending → ended."""
+    """``calling.call.state``: created → ringing → answered → ending → ended.
+
+    Attributes:
+        state: The call's state as the core tracks it after this event:
+            forward-only; equals ``call_state`` unless the event would have
+            moved it backward (a late ``ringing`` after ``answered``), or
+            names no known state.  Filled in by the router; an event built
+            without it (outside a connection) gets its own ``call_state``.
+    """
+
+    state: str = ""
+
+    def __post_init__(self) -> None:
+        _default_state(self)
+
+    @property
+    def context(self) -> str:
+        return _str(self.params, "context")
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallReceived(_CallInfo, RelayEvent):
-    """``calling.call.receive``: a new inbound call on a subscribed context."""
+    """``calling.call.receive``: a new inbound call on a subscribed context.
+
+    Attributes:
+        state: The call's state as the core tracks it after this event
+            (forward-only, as for :class:`CallStateChanged`; ``created`` for a
+            new call).
+    """
+
+    state: str = ""
+
+    def __post_init__(self) -> None:
+        _default_state(self)
+
+    @property
+    def context(self) -> str:
+        """The context the call arrived on (``protocol`` in older SDK-written frames)."""
+        return _str(self.params, "context") or _str(self.params, "protocol")
+
+    @property
+    def project_id(self) -> str:
+        return _str(self.params, "project_id")
 
 
 @final
@@ -233,210 +234,16 @@ class ConnectStateChanged(RelayEvent):
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlayStateChanged(RelayEvent):
-    """``calling.call.play``: playing, paused, finished, error."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordStateChanged(RelayEvent):
-    """``calling.call.record``: recording, paused, finished, no_input."""
-
-    @property
-    def url(self) -> str:
-        return _str(self.params, "url") or _str(_obj(self.params, "record"), "url")
-
-    @property
-    def duration(self) -> float:
-        for src in (self.params, _obj(self.params, "record")):
-            value = src.get("duration")
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value)
-        return 0.0
-
-    @property
-    def size(self) -> int:
-        for src in (self.params, _obj(self.params, "record")):
-            value = src.get("size")
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-        return 0
-
-    @property
-    def record(self) -> Mapping[str, Any]:
-        return _obj(self.params, "record")
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CollectResultReceived(RelayEvent):
-    """``calling.call.collect``: a (possibly partial) collect result."""
-
-    @property
-    def result(self) -> Mapping[str, Any]:
-        return _obj(self.params, "result")
-
-    @property
-    def type(self) -> str:
-        """``digit``, ``speech``, ``no_input``, ``no_match``, ``error`` or ``start_of_input``."""
-        return _str(self.result, "type")
-
-    @property
-    def digits(self) -> str:
-        return _str(_obj(self.result, "params"), "digits")
-
-    @property
-    def terminator(self) -> str:
-        return _str(_obj(self.result, "params"), "terminator")
-
-    @property
-    def speech(self) -> str:
-        return _str(_obj(self.result, "params"), "text")
-
-    text = speech
-
-    @property
-    def confidence(self) -> float:
-        value = _obj(self.result, "params").get("confidence")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        return 0.0
-
-    @property
-    def final(self) -> bool | None:
-        value = self.params.get("final")
-        return value if isinstance(value, bool) else None
-
-    @property
-    def is_final(self) -> bool:
-        """True when this result ends a collect (see the protocol reference §6.6)."""
-        kind = self.type
-        return (
-            kind in ("digit", "speech", "no_input", "no_match", "error")
-            and self.params.get("final") is not False
-            and self.state != "collecting"
-        ) or (not kind and self.state in ("finished", "error", "no_input", "no_match"))
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DetectResultReceived(RelayEvent):
-    """``calling.call.detect``: progress and result live in ``detect.params.event``."""
-
-    @property
-    def detect(self) -> Mapping[str, Any]:
-        return _obj(self.params, "detect")
-
-    @property
-    def type(self) -> str:
-        return _str(self.detect, "type")
-
-    @property
-    def result(self) -> str:
-        """``MACHINE``, ``HUMAN``, ``UNKNOWN``, ``READY``, ``CED``, digits, ``finished``..."""
-        return _str(_obj(self.detect, "params"), "event")
-
-    @property
-    def beep(self) -> bool:
-        return _obj(self.detect, "params").get("beep") is True
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FaxStateChanged(RelayEvent):
-    """``calling.call.fax``: progress in ``fax.type`` (page, finished, error)."""
-
-    @property
-    def fax(self) -> Mapping[str, Any]:
-        return _obj(self.params, "fax")
-
-    @property
-    def type(self) -> str:
-        return _str(self.fax, "type")
-
-    @property
-    def success(self) -> bool:
-        return _obj(self.fax, "params").get("success") is True
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TapStateChanged(RelayEvent):
-    """``calling.call.tap``: tapping, finished."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StreamStateChanged(RelayEvent):
-    """``calling.call.stream``: streaming, finished."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SendDigitsStateChanged(RelayEvent):
-    """``calling.call.send_digits``: finished."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReferStateChanged(RelayEvent):
-    """``calling.call.refer``."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DenoiseStateChanged(RelayEvent):
-    """``calling.call.denoise``: ``denoised`` true/false."""
-
-    @property
-    def denoised(self) -> bool:
-        return self.params.get("denoised") is True
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PayStateChanged(RelayEvent):
-    """``calling.call.pay``."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QueueStateChanged(RelayEvent):
-    """``calling.call.queue``."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EchoStateChanged(RelayEvent):
-    """``calling.call.echo``."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TranscribeStateChanged(RelayEvent):
-    """``calling.call.transcribe``."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HoldStateChanged(RelayEvent):
-    """``calling.call.hold``."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AIStateChanged(RelayEvent):
-    """``calling.call.ai`` (unconfirmed on the real server; tolerated)."""
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ConferenceUpdated(RelayEvent):
     """``calling.conference``."""
 
     @property
     def conference_id(self) -> str:
         return _str(self.params, "conference_id")
+
+    @property
+    def name(self) -> str:
+        return _str(self.params, "name")
 
     @property
     def status(self) -> str:
@@ -532,6 +339,13 @@ class AuthorizationStateUpdated(RelayEvent):
     event's ``params`` are always empty and the value never leaves the core.
     """
 
+    @classmethod
+    def _build(
+        cls, event_type: str, params: dict[str, Any], timestamp: float
+    ) -> AuthorizationStateUpdated:
+        # Drop the credential here, so that no way of building this event keeps it.
+        return cls(event_type, {}, timestamp=timestamp)
+
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -568,15 +382,14 @@ EVENT_CLASSES: Final[Mapping[str, type[RelayEvent]]] = {
     "signalwire.authorization.state": AuthorizationStateUpdated,
 }
 
-_RECORD_FLAT_KEYS: Final = ("url", "duration", "size")
-
 
 def parse_relay_event(event_type: str, params: dict[str, Any], timestamp: float) -> RelayEvent:
     """Build the typed event for one ``signalwire.event`` envelope.
 
     Args:
         event_type: The envelope's ``event_type``.
-        params: The envelope's inner ``params`` (must already be a dict).
+        params: The envelope's inner ``params`` (must already be a dict; it
+            becomes the event's ``params`` and may get the views below).
         timestamp: The envelope's ``timestamp``.
 
     Returns:
@@ -584,20 +397,4 @@ def parse_relay_event(event_type: str, params: dict[str, Any], timestamp: float)
         Collect results and record results get the seed-friendly
         :class:`FallbackDict` views described in the module docstring.
     """
-    cls = EVENT_CLASSES.get(event_type, UnknownEventReceived)
-    if cls is CollectResultReceived:
-        result = params.get("result")
-        if isinstance(result, dict) and not isinstance(result, FallbackDict):
-            nested = result.get("params")
-            if isinstance(nested, dict):
-                params["result"] = FallbackDict(result, nested)
-    elif cls is RecordStateChanged:
-        if any(k in params for k in _RECORD_FLAT_KEYS):
-            record = params.get("record")
-            base = record if isinstance(record, dict) else {}
-            params["record"] = FallbackDict(
-                base, {k: params[k] for k in _RECORD_FLAT_KEYS if k in params}
-            )
-    elif cls is AuthorizationStateUpdated:
-        params = {}
-    return cls(event_type=event_type, params=params, timestamp=timestamp)
+    return EVENT_CLASSES.get(event_type, UnknownEventReceived)._build(event_type, params, timestamp)

@@ -19,7 +19,9 @@ Routing rules (protocol reference §3.3 and §3.8, the official client's order):
    they count towards the cap.
 4. Every other ``calling.call.*`` event must name a known ``call_id``;
    events for unknown calls are dropped with a debug log (the official client
-   does the same, e.g. for the far leg of ``calling.connect``).  After
+   does the same, e.g. for the far leg of ``calling.connect``).  An event
+   with no ``call_id`` at all that names a tracked action's ``control_id``
+   belongs to that action (the docs' stream status bodies).  After
    ``call_state == "ended"`` the call leaves the registry and its pending
    actions complete with ``reason="call_ended"``.
 5. ``messaging.state`` is routed by ``message_id`` (protocol reference §7,
@@ -36,40 +38,37 @@ Routing rules (protocol reference §3.3 and §3.8, the official client's order):
 6. ``calling.conference``, ``calling.error``, ``messaging.receive`` and
    unknown event types are passed through untouched.
 
-Action terminal signals (§5.3, §6 and the deliberate choices of §9) are in
-:data:`_TERMINAL`; each action completes exactly once.
+Call state is decided here, once: :attr:`CallInfo.state` only moves forward
+(created → ringing → answered → ending → ended), and every emitted
+:class:`~relay_proto.CallStateChanged` / :class:`~relay_proto.CallReceived`
+carries that tracked value in ``state``, so nobody downstream has to re-derive
+it from ``call_state`` (which can arrive late, out of order).
+
+What starts an action and what ends it is in the action table
+(:data:`~relay_proto.ACTION_SPECS`, :mod:`._actions`); each action completes
+exactly once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from sys import intern
 from typing import Any, Final
 
+from ._actions import ACTION_KINDS, ACTION_SPECS, ACTION_SPECS_BY_METHOD, ActionSpec
 from ._events import (
     ActionCompleted,
-    AIStateChanged,
     CallDropped,
     CallReceived,
     CallStateChanged,
-    CollectResultReceived,
-    DetectResultReceived,
     DialCompleted,
     DialStateChanged,
     Event,
-    FaxStateChanged,
     MessageCompleted,
     MessageStateChanged,
-    PayStateChanged,
-    PlayStateChanged,
-    QueueStateChanged,
-    RecordStateChanged,
     RelayEvent,
-    SendDigitsStateChanged,
-    StreamStateChanged,
-    TapStateChanged,
-    TranscribeStateChanged,
 )
 
 __all__ = [
@@ -83,25 +82,6 @@ __all__ = [
 
 logger = logging.getLogger("relaykit.core.routing")
 
-#: Request method -> action kind.  ``send_request`` of one of these registers
-#: ``params["control_id"]`` so the core can report :class:`ActionCompleted`.
-ACTION_KINDS: Final[Mapping[str, str]] = {
-    "calling.play": "play",
-    "calling.record": "record",
-    "calling.collect": "collect",
-    "calling.play_and_collect": "play_and_collect",
-    "calling.detect": "detect",
-    "calling.send_fax": "fax",
-    "calling.receive_fax": "fax",
-    "calling.tap": "tap",
-    "calling.stream": "stream",
-    "calling.pay": "pay",
-    "calling.transcribe": "transcribe",
-    "calling.ai": "ai",
-    "calling.send_digits": "send_digits",
-    "calling.queue.enter": "queue",
-}
-
 #: Call states in their (monotonic) order; later states never go back.
 _CALL_STATE_RANK: Final[Mapping[str, int]] = {
     "created": 0,
@@ -111,61 +91,10 @@ _CALL_STATE_RANK: Final[Mapping[str, int]] = {
     "ended": 4,
 }
 
-# Detect results that end a detect action immediately ("first meaningful result",
-# as the official clients resolve; the wire's own terminal values are finished/error).
-_DETECT_MEANINGFUL: Final = frozenset({"MACHINE", "HUMAN", "FAX", "CED", "CNG"})
-_FINISHED_OR_ERROR: Final = frozenset({"finished", "error"})
-_FINISHED: Final = frozenset({"finished"})
-# Queue status values are unconfirmed (protocol reference §6.10): be tolerant.
-_QUEUE_TERMINAL: Final = frozenset({"leave", "left", "dequeue", "dequeued", "finished", "error"})
-
-
-def _state_in(states: frozenset[str]) -> Callable[[RelayEvent], bool]:
-    return lambda event: event.state in states
-
-
-def _collect_final(event: RelayEvent) -> bool:
-    # §6.6 / §9.1: the JS semantics; partial, start_of_input and continuous
-    # "collecting" results are not the end.
-    return isinstance(event, CollectResultReceived) and event.is_final
-
-
-def _detect_done(event: RelayEvent) -> bool:
-    if not isinstance(event, DetectResultReceived):
-        return False
-    result = event.result
-    if result in _FINISHED_OR_ERROR or result in _DETECT_MEANINGFUL:
-        return True
-    # A digit detector reports the digits themselves as the result.
-    return event.type == "digit" and bool(result)
-
-
-def _fax_done(event: RelayEvent) -> bool:
-    # §9.2: progress lives in fax.type, not in a top-level state.
-    return isinstance(event, FaxStateChanged) and event.type in _FINISHED_OR_ERROR
-
-
-def _queue_done(event: RelayEvent) -> bool:
-    status = event.params.get("status")
-    return status in _QUEUE_TERMINAL or event.state in _QUEUE_TERMINAL
-
-
-#: kind -> (event class carrying its progress, "is this the end?" predicate).
-_TERMINAL: Final[Mapping[str, tuple[type[RelayEvent], Callable[[RelayEvent], bool]]]] = {
-    "play": (PlayStateChanged, _state_in(_FINISHED_OR_ERROR)),
-    "record": (RecordStateChanged, _state_in(frozenset({"finished", "no_input"}))),
-    "collect": (CollectResultReceived, _collect_final),
-    # play_and_collect also gets calling.call.play events; those never end it.
-    "play_and_collect": (CollectResultReceived, _collect_final),
-    "detect": (DetectResultReceived, _detect_done),
-    "fax": (FaxStateChanged, _fax_done),
-    "tap": (TapStateChanged, _state_in(_FINISHED)),
-    "stream": (StreamStateChanged, _state_in(_FINISHED)),
-    "transcribe": (TranscribeStateChanged, _state_in(_FINISHED)),
-    "send_digits": (SendDigitsStateChanged, _state_in(_FINISHED)),
-    "pay": (PayStateChanged, _state_in(_FINISHED_OR_ERROR)),
-    "ai": (AIStateChanged, _state_in(_FINISHED_OR_ERROR)),
-    "queue": (QueueStateChanged, _queue_done),
+# Event types whose ending event may lack a control_id, and the row that says
+# how to find the action instead (queue: by call and queue name).
+_MATCH_BY_KEY: Final[Mapping[str, ActionSpec]] = {
+    spec.event_type: spec for spec in ACTION_SPECS.values() if spec.match_key is not None
 }
 
 _NOT_CALL_SCOPED: Final = frozenset({"calling.dial", "calling.begin"})
@@ -217,13 +146,18 @@ def _s(params: Mapping[str, Any], key: str) -> str:
 
 
 class _Action:
-    __slots__ = ("call_id", "control_id", "kind", "request_id")
+    """One running action: its row, ids, and (for :attr:`ActionSpec.match_key`) its key."""
 
-    def __init__(self, call_id: str, control_id: str, kind: str, request_id: str) -> None:
+    __slots__ = ("call_id", "control_id", "key", "request_id", "spec")
+
+    def __init__(
+        self, spec: ActionSpec, call_id: str, control_id: str, request_id: str, key: str
+    ) -> None:
+        self.spec = spec
         self.call_id = call_id
         self.control_id = control_id
-        self.kind = kind
         self.request_id = request_id
+        self.key = key
 
 
 class Router:
@@ -263,13 +197,15 @@ class Router:
 
     def request_started(self, request_id: str, method: str, params: Mapping[str, Any]) -> None:
         """Register what an outgoing request starts (an action or a dial)."""
-        kind = ACTION_KINDS.get(method)
-        if kind is not None:
+        spec = ACTION_SPECS_BY_METHOD.get(method)
+        if spec is not None:
             control_id = _s(params, "control_id")
             if not control_id:
+                # Nothing could ever name this action in an event: don't track it.
                 return
             call_id = _s(params, "call_id")
-            action = _Action(call_id, control_id, kind, request_id)
+            key = _s(params, spec.match_key[0]) if spec.match_key is not None else ""
+            action = _Action(spec, call_id, control_id, request_id, key)
             self._actions[control_id] = action
             self._call_actions.setdefault(call_id, {})[control_id] = action
             self._starts[request_id] = action
@@ -370,8 +306,18 @@ class Router:
             self._emit(event)
             if self._actions:
                 self._check_action(event)
+        elif call_id is None and self._owns_control_id(params):
+            # The docs' stream status bodies name only the control_id: an event
+            # without a call_id still belongs to the action it names.
+            self._emit(event)
+            self._check_action(event)
         else:
             logger.debug("dropping %s for unknown call %r", event_type, call_id)
+
+    def _owns_control_id(self, params: Mapping[str, Any]) -> bool:
+        """True when *params* name (by ``control_id``) an action this router tracks."""
+        control_id = params.get("control_id")
+        return type(control_id) is str and control_id in self._actions
 
     def _on_call_receive(self, event: CallReceived, call_id: object) -> None:
         if not isinstance(call_id, str) or not call_id:
@@ -388,6 +334,10 @@ class Router:
                 self._emit(CallDropped(call_id=call_id, reason="max_active_calls"))
                 return
             calls[call_id] = CallInfo(event.params, call_id)
+        info = calls[call_id]
+        # A repeated receive for a call that moved on must not read as "created".
+        if event.state != info.state:
+            event = replace(event, state=info.state)
         self._emit(event)
 
     def _on_call_state(self, event: CallStateChanged, call_id: object) -> None:
@@ -408,8 +358,13 @@ class Router:
             info.state = intern(new_state)
         if not info.node_id:
             info.node_id = event.node_id
+        # The event says what the server sent; its ``state`` says where the call
+        # stands.  They differ only for a late or unknown state (rare: build a
+        # second event only then, the event being frozen).
+        if event.state != info.state:
+            event = replace(event, state=info.state)
         self._emit(event)
-        if new_state == "ended":
+        if info.state == "ended":
             self._end_call(call_id)
 
     def _end_call(self, call_id: str) -> None:
@@ -478,15 +433,35 @@ class Router:
             self._emit(event)
 
     def _check_action(self, event: RelayEvent) -> None:
+        """Complete the action *event* ends, if it ends one (see the action table)."""
         control_id = event.params.get("control_id")
-        if not isinstance(control_id, str):
+        action = self._actions.get(control_id) if type(control_id) is str else None
+        if action is not None:
+            spec = action.spec
+            # play_and_collect also gets play events: only its own event class can end it.
+            if isinstance(event, spec.event_class) and spec.is_terminal(event):
+                self._complete(action, event, "finished")
             return
-        action = self._actions.get(control_id)
-        if action is None:
+        # No action by that control_id (or none at all: queue's dequeue sends
+        # null).  A kind with a match key is found by call and key instead.
+        keyed = _MATCH_BY_KEY.get(event.event_type)
+        if keyed is not None and keyed.is_terminal(event):
+            self._complete_by_key(keyed, event)
+
+    def _complete_by_key(self, spec: ActionSpec, event: RelayEvent) -> None:
+        """End the *spec* actions of *event*'s call whose key matches the event's.
+
+        An event without the key (or an action started without one) matches
+        every action of that kind on the call: a call is in one queue at a time.
+        """
+        assert spec.match_key is not None  # only rows with a key get here
+        per_call = self._call_actions.get(event.call_id)
+        if not per_call:
             return
-        cls, is_terminal = _TERMINAL[action.kind]
-        if isinstance(event, cls) and is_terminal(event):
-            self._complete(action, event, "finished")
+        key = _s(event.params, spec.match_key[1])
+        for action in list(per_call.values()):
+            if action.spec is spec and (not key or not action.key or action.key == key):
+                self._complete(action, event, "finished")
 
     def _complete(self, action: _Action, event: RelayEvent | None, reason: str) -> None:
         """Emit ActionCompleted once and forget the action."""
@@ -503,7 +478,7 @@ class Router:
             ActionCompleted(
                 call_id=action.call_id,
                 control_id=action.control_id,
-                kind=action.kind,
+                kind=action.spec.kind,
                 event=event,
                 reason=reason,
             )

@@ -38,6 +38,7 @@ from typing import Any, Final
 from ._backoff import BACKOFF_MAX, BACKOFF_MIN, Backoff
 from ._credentials import SessionIdentity, check_contexts
 from ._errors import LocalProtocolError, QueueFullError
+from ._event_base import envelope_timestamp
 from ._events import (
     AuthenticationFatal,
     AuthenticationRejected,
@@ -510,13 +511,9 @@ class Session:
         if not isinstance(params, dict):
             self.protocol_problem(f"params of {event_type} event is not an object")
             return
-        timestamp = envelope.get("timestamp", 0.0)
-        if type(timestamp) is not float:
-            timestamp = (
-                float(timestamp)
-                if isinstance(timestamp, int) and not isinstance(timestamp, bool)
-                else 0.0
-            )
+        # Numbers or numeric strings (the corpus has both); the rest of the
+        # envelope (node_id, is_author, context, event_channel...) is not ours.
+        timestamp = envelope_timestamp(envelope.get("timestamp"))
         if event_type == "signalwire.authorization.state":
             # §3.2: store a non-empty state for resume; never log or emit it.
             value = params.get("authorization_state")

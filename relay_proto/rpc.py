@@ -12,7 +12,9 @@ emulator's server side.
 
 Wire rules (protocol reference §2): ``params`` is always an object; a response
 carries exactly one of ``result`` or ``error``; JSON-RPC error codes are
-integers while RELAY result codes are 3-digit strings inside ``result``.
+integers while RELAY result codes are 3-digit strings inside ``result``
+(or negative ones: the corpus has ``"-32001"``).  A response whose ``error`` is
+not an object still fails its request (see :func:`decode`).
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ class Invalid:
 Message = Request | Response | ResponseError | Invalid
 
 _EXCERPT: Final = 120
+# How much of a non-object error value becomes the failed request's message.
+_ODD_MESSAGE: Final = 200
 
 
 def _excerpt(text: str | bytes) -> str:
@@ -120,7 +124,10 @@ def decode(text: str | bytes) -> Message:
 
     Returns:
         A :class:`Request`, :class:`Response`, :class:`ResponseError`, or an
-        :class:`Invalid` explaining what was wrong.  Never raises.
+        :class:`Invalid` explaining what was wrong.  A response with an id
+        whose ``error`` is a string, number or ``null`` (with no ``result``)
+        is a :class:`ResponseError` (code ``-1`` unless the error is a
+        number), so that its request fails at once.  Never raises.
     """
     try:
         obj = JSON_LOADS(text)
@@ -140,10 +147,12 @@ def decode(text: str | bytes) -> Message:
         if not isinstance(params, dict):
             return Invalid(f"params of {method} is not an object", _excerpt(text))
         return Request(msg_id, method, params)
-    if "error" in obj:
-        err = obj["error"]
+    err = obj.get("error")
+    if err is not None or ("error" in obj and "result" not in obj):
         if not isinstance(err, dict):
-            return Invalid("error is not an object", _excerpt(text))
+            # Not JSON-RPC, but it names a request that failed: fail it now
+            # rather than let it run into its timeout (as the official client).
+            return _odd_error(msg_id, err, text)
         code = err.get("code")
         if isinstance(code, str):
             try:
@@ -164,6 +173,23 @@ def decode(text: str | bytes) -> Message:
             result = {"raw": result}
         return Response(msg_id, result)
     return Invalid("neither a request nor a response", _excerpt(text))
+
+
+def _odd_error(msg_id: str | int | None, err: Any, text: str | bytes) -> Message:
+    """A response whose ``error`` is a string, number, ``null`` or list, not an object.
+
+    With an id it is still that request's failure: a :class:`ResponseError`
+    whose ``code`` is the number (or ``-1``) and whose ``message`` says what
+    came, with the raw value in ``data``.  Without an id nothing can be failed.
+    """
+    if msg_id is None:
+        return Invalid("error is not an object", _excerpt(text))
+    if isinstance(err, int) and not isinstance(err, bool):
+        return ResponseError(msg_id, err, f"error {err}", err)
+    if isinstance(err, str) and err:
+        return ResponseError(msg_id, -1, err[:_ODD_MESSAGE], err)
+    shown = dumps(err)[:_ODD_MESSAGE]
+    return ResponseError(msg_id, -1, f"malformed error response: error is {shown}", err)
 
 
 def encode_request(request_id: str | int | None, method: str, params: Mapping[str, Any]) -> str:

@@ -1,0 +1,196 @@
+"""The :class:`Event` and :class:`RelayEvent` bases and the tolerant readers they share.
+
+Every RELAY event class (``_relay_events.py``, ``_action_events.py``) sits on
+:class:`RelayEvent`.  The readers here never raise on the server's input: a
+field of the wrong type reads as its empty default.  The corpus of public frames
+(``tests/core/data/wire-corpus``) shows numbers sent as strings (``"pages":
+"1"``, ``"port": "1234"``, ``"timestamp": "1620984182.57"``), so the numeric
+readers accept numeric strings too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, Final, TypeVar
+
+__all__ = ["Event", "FallbackDict", "RelayEvent"]
+
+_EMPTY: Final[Mapping[str, Any]] = {}
+_E = TypeVar("_E", bound="RelayEvent")
+
+
+class Event:
+    """Base class of every event the core emits."""
+
+    __slots__ = ()
+
+
+# ---------------------------------------------------------------------------
+# Tolerant, allocation-free reads from raw params.
+# ---------------------------------------------------------------------------
+
+
+def _str(params: Mapping[str, Any], key: str) -> str:
+    """``params[key]`` if it is a string, else ``""`` (``null`` included)."""
+    value = params.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _obj(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``params[key]`` if it is an object, else an empty mapping."""
+    value = params.get(key)
+    return value if isinstance(value, Mapping) else _EMPTY
+
+
+def _num(value: object) -> float | None:
+    """A JSON number or numeric string as a float; ``None`` for anything else.
+
+    Booleans are not numbers here: ``true`` is never a duration.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        # "nan"/"inf" parse as floats but are no one's duration or page count.
+        return number if number == number and abs(number) != float("inf") else None
+    return None
+
+
+def _float(params: Mapping[str, Any], key: str) -> float:
+    """``params[key]`` as a float (numbers and numeric strings), else ``0.0``."""
+    number = _num(params.get(key))
+    return 0.0 if number is None else number
+
+
+def _int(params: Mapping[str, Any], key: str) -> int:
+    """``params[key]`` as an int (integral numbers and strings), else ``0``."""
+    number = _num(params.get(key))
+    return int(number) if number is not None and number.is_integer() else 0
+
+
+def _text(params: Mapping[str, Any], key: str) -> str:
+    """``params[key]`` as text: strings as they are, numbers in decimal, else ``""``.
+
+    For codes the sources send either way (fax ``result``: ``0`` or ``"1231"``).
+    """
+    value = params.get(key)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def envelope_timestamp(value: object) -> float:
+    """The envelope's ``timestamp`` as epoch seconds: numbers or numeric strings, else 0.0."""
+    if type(value) is float:  # the common case, checked first: this is the event hot path
+        return value
+    number = _num(value)
+    return 0.0 if number is None else number
+
+
+class FallbackDict(dict[str, Any]):
+    """A wire object that also answers keys from a nested fallback mapping.
+
+    ``FallbackDict({"type": "digit", "params": {"digits": "1"}}, fallback)``
+    compares, iterates and serialises exactly like the wire dict, but
+    ``d["digits"]`` and ``d.get("digits")`` find ``"1"`` in *fallback* when the
+    key is not present at the top level.  Used for the seed docs' flat reads.
+    """
+
+    __slots__ = ("_fallback",)
+
+    def __init__(self, data: Mapping[str, Any], fallback: Mapping[str, Any]) -> None:
+        super().__init__(data)
+        self._fallback = fallback
+
+    def __missing__(self, key: str) -> Any:
+        return self._fallback[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            return self[key]
+        return self._fallback.get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayEvent(Event):
+    """Base of every ``signalwire.event`` the core parses.
+
+    ``event_type`` and ``params`` may be given by position, as the official
+    SDK's constructors take them; every other field is keyword-only.  (The
+    official constructors take ``call_id`` third: here it is read from
+    ``params``, so a third positional argument is a ``TypeError``, never a
+    silently misplaced value.)
+
+    Attributes:
+        event_type: The envelope's ``event_type`` (``"calling.call.play"``).
+        params: The raw inner ``params`` object, as received.
+        timestamp: The envelope's ``timestamp`` (epoch seconds), 0.0 if absent.
+    """
+
+    event_type: str
+    params: Mapping[str, Any]
+    _: KW_ONLY
+    timestamp: float = 0.0
+
+    @classmethod
+    def from_payload(cls: type[_E], payload: Mapping[str, Any]) -> _E:
+        """Build this class from one ``signalwire.event`` envelope (its ``params``).
+
+        As ``signalwire.relay.event.RelayEvent.from_payload``: *payload* is
+        ``{"event_type": ..., "params": {...}, ...}`` and the result is an
+        instance of *this* class whatever the event type says (use
+        :func:`~relay_proto.parse_relay_event` to pick the class by type).
+        Unlike the official method it never raises on bad input, copies
+        ``params`` (the caller's dict is never changed), and reads the
+        envelope's ``timestamp`` (falling back to one inside ``params``), as
+        numbers or numeric strings.
+
+        Args:
+            payload: The envelope: the ``params`` of a ``signalwire.event`` request.
+
+        Returns:
+            The event, with the same typed views :func:`parse_relay_event` gives.
+        """
+        event_type = payload.get("event_type") if isinstance(payload, Mapping) else None
+        raw = payload.get("params") if isinstance(payload, Mapping) else None
+        params = dict(raw) if isinstance(raw, Mapping) else {}
+        stamp = payload.get("timestamp") if isinstance(payload, Mapping) else None
+        if stamp is None:
+            stamp = params.get("timestamp")
+        return cls._build(
+            event_type if isinstance(event_type, str) else "", params, envelope_timestamp(stamp)
+        )
+
+    @classmethod
+    def _build(cls: type[_E], event_type: str, params: dict[str, Any], timestamp: float) -> _E:
+        """Construct from parsed envelope parts; subclasses add their views here."""
+        return cls(event_type, params, timestamp=timestamp)
+
+    @property
+    def call_id(self) -> str:
+        return _str(self.params, "call_id")
+
+    @property
+    def node_id(self) -> str:
+        return _str(self.params, "node_id")
+
+    @property
+    def control_id(self) -> str:
+        return _str(self.params, "control_id")
+
+    @property
+    def tag(self) -> str:
+        return _str(self.params, "tag")
+
+    @property
+    def state(self) -> str:
+        """The generic ``state`` field (play, record, tap, ...); ``""`` when absent."""
+        return _str(self.params, "state")
