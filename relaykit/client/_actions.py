@@ -22,22 +22,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from relay_proto import EVENT_CLASSES, RelayEvent
+from relay_proto import ACTION_SPECS, ActionSpec, RelayEvent
 
 from . import _commands as build
 from ._constants import (
-    EVENT_CALL_AI,
     EVENT_CALL_COLLECT,
-    EVENT_CALL_DETECT,
-    EVENT_CALL_FAX,
-    EVENT_CALL_PAY,
-    EVENT_CALL_PLAY,
-    EVENT_CALL_RECORD,
-    EVENT_CALL_STREAM,
-    EVENT_CALL_TAP,
-    EVENT_CALL_TRANSCRIBE,
 )
 
 if TYPE_CHECKING:
@@ -68,20 +59,6 @@ logger = logging.getLogger("relaykit.client")
 CompletionCallback = Callable[[RelayEvent], Any]
 
 
-class ActionKind(NamedTuple):
-    """What the model needs to know about one action kind.
-
-    The core decides when an action of the kind is over; this says which event
-    type its events carry (for the synthetic result of an action that ended
-    without one).  The fields mirror the core's action table, so that when the
-    core exports one spec row per kind, each class's ``_kind = ActionKind(...)``
-    line becomes ``_kind = <the core's row>``.
-    """
-
-    name: str
-    event_type: str
-
-
 class Action:
     """Base class of every action handle.
 
@@ -95,8 +72,10 @@ class Action:
             ``"call_gone"`` or ``"failed"`` (``""`` while running).
     """
 
-    #: The kind: its name in the core's action table and its event type.
-    _kind: ClassVar[ActionKind] = ActionKind("", "")
+    #: The kind's row in the core's action table (kind, start methods, event
+    #: type, terminal rule): the core owns those facts, the class points at them.
+    #: ``None`` only on the base classes, which users may build by hand.
+    _spec: ClassVar[ActionSpec | None] = None
     #: ``calling.<prefix>.stop`` etc.; by default the event type's last part
     #: (``calling.call.tap`` -> ``tap``).
     _command_prefix: ClassVar[str] = ""
@@ -202,8 +181,9 @@ class Action:
             self._hub.run_callback(callback, event, f"on_completed of {self!r}")
 
     def _synthetic_result(self, reason: str) -> RelayEvent:
-        event_type = self._kind.event_type
-        cls = EVENT_CLASSES.get(event_type, RelayEvent)
+        spec = self._spec
+        event_type = spec.event_type if spec is not None else ""
+        cls = spec.event_class if spec is not None else RelayEvent
         params = {
             "call_id": self.call.call_id,
             "node_id": self.call.node_id,
@@ -215,7 +195,8 @@ class Action:
         return cls(event_type=event_type, params=params)
 
     def _prefix(self) -> str:
-        return self._command_prefix or self._kind.event_type.rpartition(".")[2]
+        spec = self._spec
+        return self._command_prefix or (spec.event_type if spec else "").rpartition(".")[2]
 
     async def _command(self, suffix: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self._call_command(f"{self._prefix()}.{suffix}", extra)
@@ -269,7 +250,7 @@ class VolumeAction(StoppableAction):
 class PlayAction(PausableAction, VolumeAction):
     """Handle on ``calling.play``: stop, pause, resume, volume; ends on ``finished``/``error``."""
 
-    _kind = ActionKind("play", EVENT_CALL_PLAY)
+    _spec = ACTION_SPECS["play"]
 
 
 class RecordAction(PausableAction):
@@ -279,7 +260,7 @@ class RecordAction(PausableAction):
     ``duration`` and ``size``; also available here as properties.
     """
 
-    _kind = ActionKind("record", EVENT_CALL_RECORD)
+    _spec = ACTION_SPECS["record"]
 
     @property
     def url(self) -> str:
@@ -301,7 +282,7 @@ class DetectAction(StoppableAction):
     ``result.result`` (:class:`~relay_proto.DetectResultReceived`).
     """
 
-    _kind = ActionKind("detect", EVENT_CALL_DETECT)
+    _spec = ACTION_SPECS["detect"]
 
     def _state_from(self, event: RelayEvent) -> str:
         detected = getattr(event, "result", "")
@@ -309,7 +290,7 @@ class DetectAction(StoppableAction):
 
 
 class _CollectBase(StoppableAction):
-    _kind = ActionKind("collect", EVENT_CALL_COLLECT)
+    _spec = ACTION_SPECS["collect"]
 
     def _state_from(self, event: RelayEvent) -> str:
         # play_and_collect also carries calling.call.play events (the prompt);
@@ -342,7 +323,7 @@ class CollectAction(_CollectBase, VolumeAction):
     Ends only on a final collect result (never on the prompt's play finishing).
     """
 
-    _kind = ActionKind("play_and_collect", EVENT_CALL_COLLECT)
+    _spec = ACTION_SPECS["play_and_collect"]
     _command_prefix = "play_and_collect"
 
 
@@ -355,7 +336,7 @@ class StandaloneCollectAction(_CollectBase):
 class FaxAction(StoppableAction):
     """Handle on ``calling.send_fax`` / ``receive_fax``; ends on ``fax.type`` finished/error."""
 
-    _kind = ActionKind("fax", EVENT_CALL_FAX)
+    _spec = ACTION_SPECS["fax"]
 
     def __init__(
         self,
@@ -379,31 +360,37 @@ class FaxAction(StoppableAction):
 class TapAction(StoppableAction):
     """Handle on ``calling.tap``; ends on ``finished``."""
 
-    _kind = ActionKind("tap", EVENT_CALL_TAP)
+    _spec = ACTION_SPECS["tap"]
 
 
 class StreamAction(StoppableAction):
     """Handle on ``calling.stream``; ends on ``finished``."""
 
-    _kind = ActionKind("stream", EVENT_CALL_STREAM)
+    _spec = ACTION_SPECS["stream"]
 
 
 class PayAction(StoppableAction):
-    """Handle on ``calling.pay``; ends on ``finished``/``error`` (unconfirmed on real servers)."""
+    """Handle on ``calling.pay``.
 
-    _kind = ActionKind("pay", EVENT_CALL_PAY)
+    The platform sends no ``state`` for pay: progress is in ``for``, and
+    ``payment-completed``, ``payment-failed`` or ``payment-canceled`` ends the
+    action (the wire corpus shows it).  ``action.result.outcome`` says which:
+    ``"completed"``, ``"failed"`` or ``"canceled"``.
+    """
+
+    _spec = ACTION_SPECS["pay"]
 
 
 class TranscribeAction(StoppableAction):
     """Handle on ``calling.transcribe``; ends on ``finished``."""
 
-    _kind = ActionKind("transcribe", EVENT_CALL_TRANSCRIBE)
+    _spec = ACTION_SPECS["transcribe"]
 
 
 class AIAction(StoppableAction):
     """Handle on ``calling.ai``; ends on ``finished``/``error`` or when the call ends."""
 
-    _kind = ActionKind("ai", EVENT_CALL_AI)
+    _spec = ACTION_SPECS["ai"]
 
 
 def _reported_state(event: RelayEvent) -> str:

@@ -287,7 +287,9 @@ class CallBase:
         (Action progress went to the action first, by control id.)
         """
         if type(event) is CallStateChanged:
-            state = event.call_state
+            # The core decides the state, forward-only: a late or repeated
+            # event never moves a call back (ringing after answered).
+            state = event.state
             if state:
                 self.state = intern(state)  # one shared string per state name
             if state in (CALL_STATE_ENDED, CALL_STATE_ENDING):

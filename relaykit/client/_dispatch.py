@@ -197,8 +197,15 @@ class Dispatcher:
             if waiter.on_outcome is not None:
                 waiter.on_outcome()
 
-    def new_call(self, params: Any, call_id: str, *, tag: str = "", context: str = "") -> Call:
-        """Create and register the :class:`Call` for *call_id* from an event's params."""
+    def new_call(
+        self, params: Any, call_id: str, *, tag: str = "", context: str = "", state: str = ""
+    ) -> Call:
+        """Create and register the :class:`Call` for *call_id* from an event's params.
+
+        *state* is the core's decided state when an event carries one
+        (``CallReceived.state``, ``CallStateChanged.state``); otherwise the
+        params' ``call_state`` is the best there is (a dial's winning leg).
+        """
 
         def text(key: str) -> str:
             value = params.get(key) if hasattr(params, "get") else None
@@ -215,7 +222,7 @@ class Dispatcher:
             tag=text("tag") or tag,
             direction=intern(text("direction")),
             device=device if isinstance(device, dict) else {},
-            state=intern(text("call_state")),
+            state=intern(state or text("call_state")),
             segment_id=text("segment_id"),
         )
         self.calls[call_id] = call
@@ -226,7 +233,7 @@ class Dispatcher:
         if known is not None:  # a repeated offer: never start a second handler
             known.deliver(event)
             return
-        call = self.new_call(event.params, event.call_id)
+        call = self.new_call(event.params, event.call_id, state=event.state)
         call.deliver(event)
         if self.draining:
             logger.info("draining: passing inbound call %s back to routing", call.call_id)
@@ -244,7 +251,7 @@ class Dispatcher:
         if call is None:
             # The core only lets state events through for calls it registered:
             # here, a leg of one of our dials.
-            call = self.new_call(event.params, call_id)
+            call = self.new_call(event.params, call_id, state=event.state)
         call.deliver(event)
         if call.state == "ended":
             del self.calls[call_id]

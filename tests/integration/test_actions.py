@@ -352,3 +352,37 @@ async def test_action_control_frames(adapter: Any) -> None:
     timers = [r["control_id"] for r in requests(emu, "calling.collect.start_input_timers")]
     assert timers == [collect.control_id, standalone.control_id]
     assert requests(emu, "calling.collect.stop")[-1]["control_id"] == standalone.control_id
+
+
+def _state_event(call: Any, state: str) -> str:
+    params = {"call_id": call.call_id, "node_id": call.node_id, "call_state": state}
+    envelope = {"event_type": "calling.call.state", "timestamp": 2.0, "params": params}
+    message = {
+        "jsonrpc": "2.0",
+        "id": f"inj-{state}",
+        "method": "signalwire.event",
+        "params": envelope,
+    }
+    return json.dumps(message)
+
+
+async def test_call_state_never_moves_backward(adapter: Any) -> None:
+    """The core decides call state, forward-only; the model takes its decision."""
+    async with emulator() as emu:
+
+        async def handler(call: Any) -> Any:
+            await call.answer()
+            seen: list[Any] = []
+            call.on(adapter.EVENT_CALL_STATE, seen.append)
+            await emu.inject_raw(_state_event(call, "ringing"))  # late, out of order
+            with anyio.fail_after(5):
+                while not any(e.call_state == "ringing" for e in seen):
+                    await anyio.lowlevel.checkpoint()
+            state_after = call.state
+            await call.hangup()
+            return next(e for e in seen if e.call_state == "ringing"), state_after
+
+        _, (late, state_after) = await run_inbound(adapter, emu, handler)
+    assert late.call_state == "ringing"  # the raw event still reaches listeners
+    assert late.state == "answered"  # ...carrying the core's decision
+    assert state_after == "answered"

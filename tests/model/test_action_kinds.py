@@ -1,11 +1,11 @@
-"""Every action class names a kind the core knows, and the kind's event type."""
+"""Every action class points at its row in the core's action table (one owner per fact)."""
 
 from __future__ import annotations
 
 import pytest
 
 import relaykit.client as api
-from relay_proto import ACTION_KINDS, EVENT_CLASSES
+from relay_proto import ACTION_KINDS, ACTION_SPECS, EVENT_CLASSES
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -26,12 +26,13 @@ CONCRETE = [
 
 @pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
 def test_action_kind_matches_the_core(cls: type[api.Action]) -> None:
-    kind = cls._kind
-    assert kind.name in set(ACTION_KINDS.values())
-    assert kind.event_type in EVENT_CLASSES
+    spec = cls._spec
+    assert spec is not None
+    assert ACTION_SPECS[spec.kind] is spec  # the core's own row, not a copy
+    assert EVENT_CLASSES[spec.event_type] is spec.event_class
 
 
 def test_every_core_kind_with_a_handle_has_a_class() -> None:
     # send_digits and queue are plain commands (no handle) in the official client too.
-    handled = {cls._kind.name for cls in CONCRETE}
+    handled = {cls._spec.kind for cls in CONCRETE if cls._spec is not None}
     assert set(ACTION_KINDS.values()) - handled == {"send_digits", "queue"}
