@@ -1,4 +1,4 @@
-"""The trio runtime: :class:`relaykit.client.Runtime` on trio's own primitives.
+"""The trio runtime: :class:`~relaykit.client._runtime.Runtime` on trio's own primitives.
 
 Nurseries, ``trio.CancelScope``, ``trio.Event``, ``trio.StrictFIFOLock`` and
 trio's streams, with nothing in between, so tracebacks and cancellation are
@@ -8,7 +8,6 @@ anyio; a test checks it.
 
 from __future__ import annotations
 
-import logging
 import random
 import socket
 import ssl
@@ -20,13 +19,14 @@ from typing import TypeVar, cast
 import trio
 import trio.lowlevel
 
-from relaykit.client import (
+from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
-    ByteStream,
     CancelScope,
     GroupTaskPool,
-    MessageStream,
+    LibraryStream,
+    Runtime,
+    Stream,
     TaskGroup,
     TaskPool,
     Transport,
@@ -37,56 +37,24 @@ __all__ = ["TrioRuntime", "TrioStream", "TrioTransport"]
 
 T = TypeVar("T")
 
-logger = logging.getLogger("relaykit.trio")
-
 _BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError)
 
 
-class TrioStream:
-    """A :class:`~relaykit.client.ByteStream` over a ``trio.abc.Stream`` (TCP or TLS).
+class TrioStream(LibraryStream):
+    """A raw :class:`~relaykit.client._runtime.Stream` over a ``trio.abc.Stream`` (TCP or TLS).
 
     Args:
         stream: A connected ``trio.SocketStream`` or ``trio.SSLStream``, owned from now on.
     """
 
-    __slots__ = ("_stream",)
+    __slots__ = ()
 
     def __init__(self, stream: trio.abc.Stream) -> None:
-        self._stream = stream
-
-    async def receive_some(self, max_bytes: int = 65536) -> bytes:
-        """Return at least one byte, or ``b""`` at end of stream.
-
-        Raises:
-            TransportClosed: the stream was closed or broke while reading.
-            OSError: any other socket error.
-        """
-        try:
-            # SSLStream may hand back a bytearray; the core only reads it, so no copy.
-            return cast(bytes, await self._stream.receive_some(max_bytes))
-        except _BROKEN as exc:
-            raise TransportClosed(f"connection lost while reading: {exc!r}") from exc
-
-    async def send_all(self, data: bytes) -> None:
-        """Write all of *data*.
-
-        Raises:
-            TransportClosed: the stream was closed or broke while writing.
-            OSError: any other socket error.
-        """
-        try:
-            await self._stream.send_all(data)
-        except _BROKEN as exc:
-            raise TransportClosed(f"connection lost while writing: {exc!r}") from exc
-
-    async def aclose(self) -> None:
-        """Close the stream without waiting on the peer; never raises for a broken one."""
-        # trio.aclose_forcefully skips the TLS close_notify exchange, so closing a
-        # half-open connection cannot block.
-        try:
-            await trio.aclose_forcefully(self._stream)
-        except (OSError, *_BROKEN) as exc:
-            logger.debug("ignoring error while closing a broken stream: %r", exc)
+        # trio returns b"" at end of stream (no EOF exception), and its
+        # aclose_forcefully skips the TLS close_notify exchange.  cast: an
+        # SSLStream may hand back a bytearray; the core only reads it, so no copy.
+        receive = cast("Callable[[int], Awaitable[bytes]]", stream.receive_some)
+        super().__init__(stream, receive, stream.send_all, trio.aclose_forcefully, broken=_BROKEN)
 
 
 class TrioTransport:
@@ -109,16 +77,12 @@ class TrioTransport:
         tls: bool,
         ca_file: str | None,
         task_group: TaskGroup | None = None,
-    ) -> ByteStream | MessageStream:
+    ) -> Stream:
         """Connect to *host*:*port*, doing the TLS handshake when *tls* is true.
 
-        Args:
-            url: The full ws/wss URL (unused: the core sends the handshake).
-            host: Host name or address; also the TLS server name (SNI).
-            port: TCP port.
-            tls: Whether to wrap the connection in TLS.
-            ca_file: PEM file of CA certificates to trust instead of the system store.
-            task_group: Unused (a socket needs no background task).
+        *host* is also the TLS server name (SNI); *url* and *task_group* are
+        unused (the core sends the WebSocket handshake; a socket needs no
+        background task).
 
         Returns:
             A :class:`TrioStream`.
@@ -150,7 +114,7 @@ class TrioTransport:
 
 
 class TrioRuntime:
-    """:class:`relaykit.client.Runtime` on trio.
+    """:class:`~relaykit.client._runtime.Runtime` on trio.
 
     Args:
         transport: The transport to open connections with (default: :class:`TrioTransport`).
@@ -160,6 +124,9 @@ class TrioRuntime:
 
     def __init__(self, transport: Transport | None = None) -> None:
         self.default_transport: Transport = TrioTransport() if transport is None else transport
+
+    def bind(self) -> Runtime:
+        return self  # made for trio alone: nothing to choose
 
     def make_id(self) -> str:
         return str(uuid.uuid4())

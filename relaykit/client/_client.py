@@ -15,7 +15,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, ClassVar
+from typing import Any
 
 from relay_proto import (
     CallGoneError,
@@ -82,8 +82,9 @@ class RelayClient(ClientDispatch):
             invalid host or URL, bad ``max_active_calls``.
     """
 
-    #: The event-loop runtime; set by the adapter's subclass (see relaykit.client).
-    _runtime: ClassVar[Runtime]
+    #: The event-loop runtime: the adapter's subclass sets it on the class (see
+    #: relaykit.client); each start replaces it, for this client, with ``bind()``'s.
+    _runtime: Runtime
 
     def __init__(
         self,
@@ -240,7 +241,7 @@ class RelayClient(ClientDispatch):
                 "already open in this process; disconnect one or raise RELAY_MAX_CONNECTIONS"
             )
         _connected.add(id(self))
-        rt = self._runtime
+        rt = self._runtime = type(self)._runtime.bind()  # the backend, chosen once per start
         transport = self._transport if self._transport is not None else rt.default_transport
         cfg = self._config
         conn = RelayConnection(

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from sys import intern
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from relay_proto import (
     ActionCompleted,
@@ -76,7 +76,7 @@ class PendingDial:
 class ClientDispatch:
     """Event dispatch for :class:`~relaykit.client.RelayClient` (state lives there)."""
 
-    _runtime: ClassVar[Runtime]
+    _runtime: Runtime
     _pool: TaskPool | None
     _protocol: str
     _pending: dict[str, PendingRequest]
