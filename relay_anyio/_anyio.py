@@ -31,6 +31,7 @@ from relaykit.client._runtime import (
     CancelScope,
     GroupTaskPool,
     LibraryStream,
+    RawTransport,
     Runtime,
     Stream,
     TaskGroup,
@@ -69,42 +70,15 @@ class AnyioStream(LibraryStream):
         )
 
 
-class AnyioTransport:
+class AnyioTransport(RawTransport):
     """Raw TCP, plus TLS for ``wss://``, on anyio's streams (any anyio backend).
 
     The default transport of a ``relay_anyio`` client under trio; on asyncio
     the client's default is the loop's own TCP/TLS transport instead (pass this
-    one explicitly to use anyio's streams there too).  TLS uses
-    ``ssl.create_default_context()`` (certificate and host name verification
-    on); *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) replaces the system trust
-    store with a private CA.  ``TCP_NODELAY`` is set: RELAY frames are small and
-    latency-bound, and the core already coalesces writes.
+    one explicitly to use anyio's streams there too).  Returns :class:`AnyioStream`.
     """
 
-    frames_websocket = False
-
-    async def open(
-        self,
-        *,
-        url: str,
-        host: str,
-        port: int,
-        tls: bool,
-        ca_file: str | None,
-        task_group: TaskGroup | None = None,
-    ) -> Stream:
-        """Connect to *host*:*port*, doing the TLS handshake when *tls* is true.
-
-        *url* and *task_group* are unused (the core sends the WebSocket
-        handshake; a socket needs no background task).
-
-        Returns:
-            An :class:`AnyioStream`.
-
-        Raises:
-            OSError: connection refused, name resolution failure, TLS handshake or
-                certificate verification failure (``ssl.SSLError``), ...
-        """
+    async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
         ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
         tcp = await anyio.connect_tcp(host, port)  # OSError on failure (all addresses tried)
         sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
@@ -153,11 +127,12 @@ class PortableRuntime:
     def jitter(self) -> float:
         return random.random()
 
-    def current_time(self) -> float:
-        return anyio.current_time()
-
-    def create_event(self) -> AsyncEvent:
-        return anyio.Event()
+    # The library's own functions, called without a wrapper.
+    current_time = staticmethod(anyio.current_time)
+    create_event: Callable[[], AsyncEvent] = staticmethod(anyio.Event)
+    sleep_until = staticmethod(anyio.sleep_until)
+    checkpoint = staticmethod(anyio.lowlevel.checkpoint)
+    cancelled_exc_class = staticmethod(anyio.get_cancelled_exc_class)
 
     def create_lock(self) -> AsyncLock:
         # anyio.Lock hands ownership to the longest waiter: FIFO-fair;
@@ -176,15 +151,6 @@ class PortableRuntime:
 
     def start_task_pool(self, group: TaskGroup) -> TaskPool:
         return GroupTaskPool(group)
-
-    async def sleep_until(self, deadline: float) -> None:
-        await anyio.sleep_until(deadline)
-
-    async def checkpoint(self) -> None:
-        await anyio.lowlevel.checkpoint()
-
-    def cancelled_exc_class(self) -> type[BaseException]:
-        return anyio.get_cancelled_exc_class()
 
     def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
         return cast(

@@ -27,6 +27,7 @@ import anyio.lowlevel
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
+    RawTransport,
     Runtime,
     Stream,
     TaskGroup,
@@ -260,36 +261,14 @@ class AsyncioStream:
         self._transport.abort()
 
 
-class AsyncioTransport:
+class AsyncioTransport(RawTransport):
     """Raw TCP, plus TLS for ``wss://``, on the running asyncio loop's own transport.
 
-    The default transport of a ``relay_anyio`` client on asyncio.  TLS and
-    ``TCP_NODELAY`` as in :class:`~relay_anyio.AnyioTransport`.
+    The default transport of a ``relay_anyio`` client on asyncio (TLS by the
+    loop's ``ssl=`` transport).  Returns :class:`AsyncioStream`.
     """
 
-    frames_websocket = False
-
-    async def open(
-        self,
-        *,
-        url: str,
-        host: str,
-        port: int,
-        tls: bool,
-        ca_file: str | None,
-        task_group: TaskGroup | None = None,
-    ) -> Stream:
-        """Connect to *host*:*port* with ``loop.create_connection`` (TLS when *tls*).
-
-        *url* and *task_group* are unused, as in :class:`~relay_anyio.AnyioTransport`.
-
-        Returns:
-            An :class:`AsyncioStream`.
-
-        Raises:
-            OSError: connection refused, name resolution failure, TLS handshake or
-                certificate verification failure (``ssl.SSLError``), ...
-        """
+    async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
         ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
         loop = asyncio.get_running_loop()
         protocol = _StreamProtocol(loop)

@@ -25,6 +25,7 @@ from relaykit.client._runtime import (
     CancelScope,
     GroupTaskPool,
     LibraryStream,
+    RawTransport,
     Runtime,
     Stream,
     TaskGroup,
@@ -57,40 +58,14 @@ class TrioStream(LibraryStream):
         super().__init__(stream, receive, stream.send_all, trio.aclose_forcefully, broken=_BROKEN)
 
 
-class TrioTransport:
+class TrioTransport(RawTransport):
     """The default transport: ``trio.open_tcp_stream``, plus ``trio.SSLStream`` for ``wss://``.
 
-    TLS uses ``ssl.create_default_context()`` (certificate and host name
-    verification on); *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) replaces the
-    system trust store with a private CA.  ``TCP_NODELAY`` is set (trio does by
-    default; we say so explicitly because latency matters here).
+    Returns :class:`TrioStream` (``TCP_NODELAY``: trio sets it by default; we
+    say so explicitly because latency matters here).
     """
 
-    frames_websocket = False
-
-    async def open(
-        self,
-        *,
-        url: str,
-        host: str,
-        port: int,
-        tls: bool,
-        ca_file: str | None,
-        task_group: TaskGroup | None = None,
-    ) -> Stream:
-        """Connect to *host*:*port*, doing the TLS handshake when *tls* is true.
-
-        *host* is also the TLS server name (SNI); *url* and *task_group* are
-        unused (the core sends the WebSocket handshake; a socket needs no
-        background task).
-
-        Returns:
-            A :class:`TrioStream`.
-
-        Raises:
-            OSError: connection refused, name resolution failure, TLS handshake or
-                certificate verification failure (``ssl.SSLError``), ...
-        """
+    async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
         ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
         tcp = await trio.open_tcp_stream(host, port)
         tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
@@ -134,11 +109,11 @@ class TrioRuntime:
     def jitter(self) -> float:
         return random.random()
 
-    def current_time(self) -> float:
-        return trio.current_time()
-
-    def create_event(self) -> AsyncEvent:
-        return trio.Event()
+    # The library's own functions, called without a wrapper.
+    current_time = staticmethod(trio.current_time)
+    create_event: Callable[[], AsyncEvent] = staticmethod(trio.Event)
+    sleep_until = staticmethod(trio.sleep_until)
+    checkpoint = staticmethod(trio.lowlevel.checkpoint)
 
     def create_lock(self) -> AsyncLock:
         # cast: the protocol spells __aexit__ as (*exc: object).
@@ -155,12 +130,6 @@ class TrioRuntime:
     def start_task_pool(self, group: TaskGroup) -> TaskPool:
         # A nursery's tasks are already cheap: the pool runs in the nursery.
         return GroupTaskPool(group)
-
-    async def sleep_until(self, deadline: float) -> None:
-        await trio.sleep_until(deadline)
-
-    async def checkpoint(self) -> None:
-        await trio.lowlevel.checkpoint()
 
     def cancelled_exc_class(self) -> type[BaseException]:
         return trio.Cancelled

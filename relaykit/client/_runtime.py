@@ -26,6 +26,7 @@ Conventions every implementation follows:
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -39,6 +40,7 @@ __all__ = [
     "CancelScope",
     "GroupTaskPool",
     "LibraryStream",
+    "RawTransport",
     "Runtime",
     "Stream",
     "TaskGroup",
@@ -137,6 +139,43 @@ class Transport(Protocol):
         Raw TCP/TLS transports ignore it.
         """
         ...
+
+
+class RawTransport(ABC):
+    """Base of the raw TCP/TLS transports (relay_anyio's and relay_trio's).
+
+    Their streams feed the core bytes (``frames_websocket = False``: the core
+    frames WebSocket and sends the handshake), so :meth:`open` only needs the
+    host, port and TLS settings; a subclass connects (:meth:`connect`).  TLS
+    uses ``ssl.create_default_context()`` (certificate and host name
+    verification on); *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) replaces the
+    system trust store with a private CA.  ``TCP_NODELAY`` is set: RELAY frames
+    are small and latency-bound, and the core already coalesces writes.
+    """
+
+    frames_websocket = False
+
+    async def open(
+        self,
+        *,
+        url: str,
+        host: str,
+        port: int,
+        tls: bool,
+        ca_file: str | None,
+        task_group: TaskGroup | None = None,
+    ) -> Stream:
+        """Connect to *host*:*port* (TLS when *tls*); *url* and *task_group* are unused.
+
+        Raises:
+            OSError: connection refused, name resolution failure, TLS handshake or
+                certificate verification failure (``ssl.SSLError``), ...
+        """
+        return await self.connect(host, port, tls=tls, ca_file=ca_file)
+
+    @abstractmethod
+    async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
+        """Open the TCP connection, then the TLS session when *tls* (*host* is the server name)."""
 
 
 class LibraryStream:
