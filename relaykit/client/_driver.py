@@ -19,10 +19,10 @@ life of a client (it outlives every socket).  Three tasks, no task per event:
 
 The driver never touches the data itself, so it has one code path for every
 transport.  Writes happen under a FIFO lock, and the output is taken from the
-core inside the lock, so frames go out in the order the core produced them.  Requests made
-by user tasks never write themselves: they wake the **writer** task, so a
-cancelled user task can never leave half a frame on the wire (and a burst of
-requests is coalesced into one write).
+core inside the lock, so frames go out in the order the core produced them.
+Requests made by user tasks never write themselves: they wake the **writer**
+task, so a cancelled user task can never leave half a frame on the wire (and a
+burst of requests is coalesced into one write).
 
 On ``ConnectionDead`` the reader is cancelled, the stream aborted and
 ``connection_lost`` called; ``AuthenticationFatal`` and a finished user close
