@@ -13,9 +13,10 @@ from relaykit.client import __all__ as _api_all
 # Spelled out for type checkers, which cannot follow api's computed __all__.
 from relaykit.client._constants import *  # noqa: F403
 
+from ._anyio import AnyioStream, AnyioTransport
 from ._client import RelayClient as RelayClient
 from ._httpx import HttpxWsTransport
-from ._runtime import AnyioRuntime, AnyioStream, AnyioTransport
+from ._runtime import AnyioRuntime
 
 __all__ = [
     *_api_all,  # RelayClient among them, bound to AnyioRuntime

@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
 from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
 
-from relaykit.client import ByteStream, MessageStream, TaskGroup, TransportClosed
+from relaykit.client._runtime import Stream, TaskGroup, TransportClosed
 
 if TYPE_CHECKING:
     from types import ModuleType, TracebackType
 
     from httpx_ws import AsyncWebSocketSession
+
+    from relay_proto import RelayConnection
 
 __all__ = ["HttpxWsTransport"]
 
@@ -54,7 +57,11 @@ def _import_httpx() -> tuple[ModuleType, ModuleType]:
 
 
 class _HttpxWsStream:
-    """A :class:`~relaykit.client.MessageStream` over an httpx-ws session."""
+    """A :class:`~relaykit.client._runtime.Stream` over an httpx-ws session: texts in, texts out.
+
+    httpx-ws does the WebSocket framing, so the core (``websocket=False``) is
+    fed whole messages (``receive_text``) and gives texts (``texts_to_send``).
+    """
 
     def __init__(self, session: AsyncWebSocketSession, max_message_size: int) -> None:
         self._session = session
@@ -62,6 +69,31 @@ class _HttpxWsStream:
         self._httpx_ws = _import_httpx()[1]
         self.close_requested = anyio.Event()
         self.owner_done = anyio.Event()
+
+    async def receive_into(
+        self, conn: RelayConnection, clock: Callable[[], float], max_bytes: int
+    ) -> bool:
+        """Feed the next text message to *conn*; False once the WebSocket closed.
+
+        *max_bytes* is unused: a message is read whole (up to ``max_message_size``).
+
+        Raises:
+            TransportClosed: as :meth:`receive_text`.
+        """
+        text = await self.receive_text()
+        if text is None:
+            return False
+        conn.receive_text(text, clock())
+        return True
+
+    def send_from(self, conn: RelayConnection) -> Awaitable[None] | None:
+        """Send ``conn.texts_to_send()`` one message each: None when empty, else the sends."""
+        texts = conn.texts_to_send()
+        return self._send_texts(texts) if texts else None
+
+    async def _send_texts(self, texts: list[str]) -> None:
+        for text in texts:
+            await self.send_text(text)
 
     async def receive_text(self) -> str | None:
         """Return the next text message, or ``None`` once the WebSocket closed.
@@ -194,7 +226,7 @@ class HttpxWsTransport:
         tls: bool,
         ca_file: str | None,
         task_group: TaskGroup | None = None,
-    ) -> ByteStream | MessageStream:
+    ) -> Stream:
         """Open the WebSocket at *url* through httpx (and its proxy, if any).
 
         Args:
@@ -206,7 +238,7 @@ class HttpxWsTransport:
             task_group: The driver's task group, which hosts the owner task.
 
         Returns:
-            A :class:`~relaykit.client.MessageStream`.
+            A :class:`~relaykit.client._runtime.Stream` that feeds the core texts.
 
         Raises:
             RuntimeError: no task group to hold the connection in.

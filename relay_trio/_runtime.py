@@ -1,4 +1,4 @@
-"""The trio runtime: :class:`relaykit.client.Runtime` on trio's own primitives.
+"""The trio runtime: :class:`~relaykit.client._runtime.Runtime` on trio's own primitives.
 
 Nurseries, ``trio.CancelScope``, ``trio.Event``, ``trio.StrictFIFOLock`` and
 trio's streams, with nothing in between, so tracebacks and cancellation are
@@ -8,7 +8,6 @@ anyio; a test checks it.
 
 from __future__ import annotations
 
-import logging
 import random
 import socket
 import ssl
@@ -20,13 +19,15 @@ from typing import TypeVar, cast
 import trio
 import trio.lowlevel
 
-from relaykit.client import (
+from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
-    ByteStream,
     CancelScope,
     GroupTaskPool,
-    MessageStream,
+    LibraryStream,
+    RawTransport,
+    Runtime,
+    Stream,
     TaskGroup,
     TaskPool,
     Transport,
@@ -37,96 +38,34 @@ __all__ = ["TrioRuntime", "TrioStream", "TrioTransport"]
 
 T = TypeVar("T")
 
-logger = logging.getLogger("relaykit.trio")
-
 _BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError)
 
 
-class TrioStream:
-    """A :class:`~relaykit.client.ByteStream` over a ``trio.abc.Stream`` (TCP or TLS).
+class TrioStream(LibraryStream):
+    """A raw :class:`~relaykit.client._runtime.Stream` over a ``trio.abc.Stream`` (TCP or TLS).
 
     Args:
         stream: A connected ``trio.SocketStream`` or ``trio.SSLStream``, owned from now on.
     """
 
-    __slots__ = ("_stream",)
+    __slots__ = ()
 
     def __init__(self, stream: trio.abc.Stream) -> None:
-        self._stream = stream
-
-    async def receive_some(self, max_bytes: int = 65536) -> bytes:
-        """Return at least one byte, or ``b""`` at end of stream.
-
-        Raises:
-            TransportClosed: the stream was closed or broke while reading.
-            OSError: any other socket error.
-        """
-        try:
-            # SSLStream may hand back a bytearray; the core only reads it, so no copy.
-            return cast(bytes, await self._stream.receive_some(max_bytes))
-        except _BROKEN as exc:
-            raise TransportClosed(f"connection lost while reading: {exc!r}") from exc
-
-    async def send_all(self, data: bytes) -> None:
-        """Write all of *data*.
-
-        Raises:
-            TransportClosed: the stream was closed or broke while writing.
-            OSError: any other socket error.
-        """
-        try:
-            await self._stream.send_all(data)
-        except _BROKEN as exc:
-            raise TransportClosed(f"connection lost while writing: {exc!r}") from exc
-
-    async def aclose(self) -> None:
-        """Close the stream without waiting on the peer; never raises for a broken one."""
-        # trio.aclose_forcefully skips the TLS close_notify exchange, so closing a
-        # half-open connection cannot block.
-        try:
-            await trio.aclose_forcefully(self._stream)
-        except (OSError, *_BROKEN) as exc:
-            logger.debug("ignoring error while closing a broken stream: %r", exc)
+        # trio returns b"" at end of stream (no EOF exception), and its
+        # aclose_forcefully skips the TLS close_notify exchange.  cast: an
+        # SSLStream may hand back a bytearray; the core only reads it, so no copy.
+        receive = cast("Callable[[int], Awaitable[bytes]]", stream.receive_some)
+        super().__init__(stream, receive, stream.send_all, trio.aclose_forcefully, broken=_BROKEN)
 
 
-class TrioTransport:
+class TrioTransport(RawTransport):
     """The default transport: ``trio.open_tcp_stream``, plus ``trio.SSLStream`` for ``wss://``.
 
-    TLS uses ``ssl.create_default_context()`` (certificate and host name
-    verification on); *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) replaces the
-    system trust store with a private CA.  ``TCP_NODELAY`` is set (trio does by
-    default; we say so explicitly because latency matters here).
+    Returns :class:`TrioStream` (``TCP_NODELAY``: trio sets it by default; we
+    say so explicitly because latency matters here).
     """
 
-    frames_websocket = False
-
-    async def open(
-        self,
-        *,
-        url: str,
-        host: str,
-        port: int,
-        tls: bool,
-        ca_file: str | None,
-        task_group: TaskGroup | None = None,
-    ) -> ByteStream | MessageStream:
-        """Connect to *host*:*port*, doing the TLS handshake when *tls* is true.
-
-        Args:
-            url: The full ws/wss URL (unused: the core sends the handshake).
-            host: Host name or address; also the TLS server name (SNI).
-            port: TCP port.
-            tls: Whether to wrap the connection in TLS.
-            ca_file: PEM file of CA certificates to trust instead of the system store.
-            task_group: Unused (a socket needs no background task).
-
-        Returns:
-            A :class:`TrioStream`.
-
-        Raises:
-            OSError: connection refused, name resolution failure, TLS handshake or
-                certificate verification failure (``ssl.SSLError``), ...
-        """
+    async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
         ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
         tcp = await trio.open_tcp_stream(host, port)
         tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
@@ -150,7 +89,7 @@ class TrioTransport:
 
 
 class TrioRuntime:
-    """:class:`relaykit.client.Runtime` on trio.
+    """:class:`~relaykit.client._runtime.Runtime` on trio.
 
     Args:
         transport: The transport to open connections with (default: :class:`TrioTransport`).
@@ -161,17 +100,20 @@ class TrioRuntime:
     def __init__(self, transport: Transport | None = None) -> None:
         self.default_transport: Transport = TrioTransport() if transport is None else transport
 
+    def bind(self) -> Runtime:
+        return self  # made for trio alone: nothing to choose
+
     def make_id(self) -> str:
         return str(uuid.uuid4())
 
     def jitter(self) -> float:
         return random.random()
 
-    def current_time(self) -> float:
-        return trio.current_time()
-
-    def create_event(self) -> AsyncEvent:
-        return trio.Event()
+    # The library's own functions, called without a wrapper.
+    current_time = staticmethod(trio.current_time)
+    create_event: Callable[[], AsyncEvent] = staticmethod(trio.Event)
+    sleep_until = staticmethod(trio.sleep_until)
+    checkpoint = staticmethod(trio.lowlevel.checkpoint)
 
     def create_lock(self) -> AsyncLock:
         # cast: the protocol spells __aexit__ as (*exc: object).
@@ -188,12 +130,6 @@ class TrioRuntime:
     def start_task_pool(self, group: TaskGroup) -> TaskPool:
         # A nursery's tasks are already cheap: the pool runs in the nursery.
         return GroupTaskPool(group)
-
-    async def sleep_until(self, deadline: float) -> None:
-        await trio.sleep_until(deadline)
-
-    async def checkpoint(self) -> None:
-        await trio.lowlevel.checkpoint()
 
     def cancelled_exc_class(self) -> type[BaseException]:
         return trio.Cancelled

@@ -141,10 +141,8 @@ from ._message import Message
 # Adapter-author protocols: importable here, deliberately not in __all__.
 from ._runtime import AsyncEvent as AsyncEvent
 from ._runtime import AsyncLock as AsyncLock
-from ._runtime import ByteStream as ByteStream
 from ._runtime import CancelScope as CancelScope
 from ._runtime import GroupTaskPool as GroupTaskPool
-from ._runtime import MessageStream as MessageStream
 from ._runtime import Runtime as Runtime
 from ._runtime import TaskGroup as TaskGroup
 from ._runtime import TaskPool as TaskPool

@@ -21,7 +21,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, ClassVar
+from typing import Any
 
 from relay_proto import (
     ConnectionLostError,
@@ -111,8 +111,9 @@ class RelayClient:
             invalid host or URL, bad ``max_active_calls``.
     """
 
-    #: The event-loop runtime; set by the adapter's subclass (see relaykit.client).
-    _runtime: ClassVar[Runtime]
+    #: The event-loop runtime: the adapter's subclass sets it on the class (see
+    #: relaykit.client); each start replaces it, for this client, with ``bind()``'s.
+    _runtime: Runtime
 
     def __init__(
         self,
@@ -264,7 +265,9 @@ class RelayClient:
                 "already open in this process; disconnect one or raise RELAY_MAX_CONNECTIONS"
             )
         _connected.add(id(self))
-        rt = self._runtime
+        rt = self._runtime = type(self)._runtime.bind()  # the backend, chosen once per start
+        # Calls, actions and waiters made from now on use the bound runtime too.
+        self._dispatcher.runtime = rt
         transport = self._transport if self._transport is not None else rt.default_transport
         cfg = self._config
         conn = RelayConnection(

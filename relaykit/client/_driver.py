@@ -6,20 +6,23 @@ life of a client (it outlives every socket).  Three tasks, no task per event:
 * the **supervisor** opens a socket, calls ``connection_made``, runs the reader
   until the socket dies, calls ``connection_lost`` and sleeps until the
   ``ReconnectScheduled.at`` the core asked for, then starts over;
-* the **reader** (inside the supervisor) reads from the stream, feeds
-  ``receive_data(data, now)``, drains ``next_event()`` and dispatches each
-  event synchronously (waiters are woken by setting runtime events), then
-  writes ``data_to_send()`` once: the ACKs of a whole read go out in one write;
+* the **reader** (inside the supervisor) has the stream read once and feed
+  the core (``Stream.receive_into``: ``receive_data(data, now)``, or
+  ``receive_text`` for a transport that frames WebSocket itself), drains
+  ``next_event()`` and dispatches each event synchronously (waiters are woken
+  by setting runtime events), then has the stream write the core's output
+  once (``Stream.send_from``): the ACKs of a whole read go out in one write;
 * the **timer** sleeps until ``get_timer()`` in a cancel scope whose deadline
   is moved earlier whenever new input brings the next deadline forward (a
   later one is picked up when the timer wakes), then calls ``handle_timer(now)``
   if something is due.
 
-Writes happen under a FIFO lock, and the bytes are taken from the core inside
-the lock, so frames go out in the order the core produced them.  Requests made
-by user tasks never write themselves: they wake the **writer** task, so a
-cancelled user task can never leave half a frame on the wire (and a burst of
-requests is coalesced into one write).
+The driver never touches the data itself, so it has one code path for every
+transport.  Writes happen under a FIFO lock, and the output is taken from the
+core inside the lock, so frames go out in the order the core produced them.
+Requests made by user tasks never write themselves: they wake the **writer**
+task, so a cancelled user task can never leave half a frame on the wire (and a
+burst of requests is coalesced into one write).
 
 On ``ConnectionDead`` the reader is cancelled, the stream aborted and
 ``connection_lost`` called; ``AuthenticationFatal`` and a finished user close
@@ -46,15 +49,7 @@ from relay_proto import (
 )
 
 from ._config import ClientConfig
-from ._runtime import (
-    AsyncEvent,
-    ByteStream,
-    CancelScope,
-    MessageStream,
-    Runtime,
-    TaskGroup,
-    Transport,
-)
+from ._runtime import AsyncEvent, CancelScope, Runtime, Stream, TaskGroup, Transport
 
 __all__ = ["Driver"]
 
@@ -100,8 +95,7 @@ class Driver:
         self._dispatch = dispatch
         self._connect_timeout = connect_timeout
         self._fail_fast = fail_fast
-        self._text_mode = bool(transport.frames_websocket)
-        self._stream: ByteStream | MessageStream | None = None
+        self._stream: Stream | None = None
         self._write_lock = runtime.create_lock()
         self._wake_writer = runtime.create_event()
         self._read_scope: CancelScope | None = None
@@ -110,7 +104,7 @@ class Driver:
         self._sleep_scope: CancelScope | None = None
         self._dead_reason: str | None = None
         # A socket left open by a cancellation, for goodbye().
-        self._orphan: ByteStream | MessageStream | None = None
+        self._orphan: Stream | None = None
         self._reconnect_at: float | None = None
         self._stopping = False
         self._processing = False
@@ -212,14 +206,11 @@ class Driver:
             async with self._write_lock:
                 if self._stream is not stream:
                     return
-                if self._text_mode:
-                    texts = self.conn.texts_to_send()
-                    for text in texts:
-                        await stream.send_text(text)  # type: ignore[union-attr]
-                else:
-                    data = self.conn.data_to_send()
-                    if data:
-                        await stream.send_all(data)  # type: ignore[union-attr]
+                # The stream takes the core's output itself (bytes or texts);
+                # None: written already, or nothing to write.
+                writing = stream.send_from(self.conn)
+                if writing is not None:
+                    await writing
         except OSError as exc:
             self._mark_dead(f"write failed: {exc!r}")
 
@@ -326,11 +317,11 @@ class Driver:
     def _should_stop(self) -> bool:
         return self._stopping
 
-    async def _open(self, group: TaskGroup) -> ByteStream | MessageStream | None:
+    async def _open(self, group: TaskGroup) -> Stream | None:
         """Open a socket within ``connect_timeout``; ``None`` when it timed out."""
         rt = self._rt
         cfg = self._config
-        stream: ByteStream | MessageStream | None = None
+        stream: Stream | None = None
         with rt.move_on_at(rt.current_time() + self._connect_timeout) as scope:
             self._sleep_scope = scope  # close() interrupts the attempt
             stream = await self._transport.open(
@@ -344,7 +335,7 @@ class Driver:
         self._sleep_scope = None
         return stream
 
-    async def _serve(self, stream: ByteStream | MessageStream) -> None:
+    async def _serve(self, stream: Stream) -> None:
         """One socket's life: handshake, read until it dies, report the loss."""
         rt = self._rt
         conn = self.conn
@@ -356,10 +347,7 @@ class Driver:
             with rt.move_on_at(math.inf) as scope:
                 self._read_scope = scope
                 if self._dead_reason is None:
-                    if self._text_mode:
-                        await self._read_texts(stream)  # type: ignore[arg-type]
-                    else:
-                        await self._read_bytes(stream)  # type: ignore[arg-type]
+                    await self._read(stream)
             self._read_scope = None
             if self._stopping:
                 # Let a final close frame / queued text go out before hanging up.
@@ -393,12 +381,13 @@ class Driver:
             conn.close(rt.current_time())  # harmless when the close already started
             self.process()
             await self.flush()
-            while not self._text_mode and conn.state is SessionState.CLOSING:
-                data = await stream.receive_some(_READ_SIZE)  # type: ignore[union-attr]
-                conn.receive_data(data, rt.current_time())
+            # Wait for the server's close frame.  (A stream that frames
+            # WebSocket itself closes it in aclose(); its core never is CLOSING.)
+            while conn.state is SessionState.CLOSING:
+                more = await stream.receive_into(conn, rt.current_time, _READ_SIZE)
                 self.process()
                 await self.flush()
-                if not data:
+                if not more:
                     break
         except OSError as exc:
             logger.debug("goodbye on a broken connection: %r", exc)
@@ -408,37 +397,21 @@ class Driver:
             conn.connection_lost(rt.current_time(), "closed by the client")
             self.process()
 
-    async def _read_bytes(self, stream: ByteStream) -> None:
-        rt = self._rt
+    async def _read(self, stream: Stream) -> None:
         conn = self.conn
+        clock = self._rt.current_time
+        receive_into = stream.receive_into
         while True:
             try:
-                data = await stream.receive_some(_READ_SIZE)
+                more = await receive_into(conn, clock, _READ_SIZE)
             except OSError as exc:
                 self._mark_dead(f"read failed: {exc!r}")
                 return
-            conn.receive_data(data, rt.current_time())
             self.process()
             await self.flush()
-            if not data:
+            if not more:
                 self._mark_dead("server closed the connection")
                 return
-
-    async def _read_texts(self, stream: MessageStream) -> None:
-        rt = self._rt
-        conn = self.conn
-        while True:
-            try:
-                text = await stream.receive_text()
-            except OSError as exc:
-                self._mark_dead(f"read failed: {exc!r}")
-                return
-            if text is None:
-                self._mark_dead("server closed the WebSocket")
-                return
-            conn.receive_text(text, rt.current_time())
-            self.process()
-            await self.flush()
 
     async def _timer_loop(self) -> None:
         rt = self._rt

@@ -17,22 +17,32 @@ Conventions every implementation follows:
 * Stream errors surface as ``OSError`` (including ``ConnectionError``) or
   :class:`TransportClosed`; adapters map their library's exceptions at the
   boundary (compare ``map_exceptions`` in ``httpcore/_exceptions.py``).
+* The backend is chosen once per client: a client's class holds a runtime,
+  and when the client starts (``connect()``, or ``run()``'s loop) it uses
+  ``runtime.bind()`` from then on.  That is where ``relay_anyio`` picks its
+  asyncio-native runtime or its anyio one; nothing asks again per operation.
 """
 
 from __future__ import annotations
 
+import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from relay_proto import RelayConnection
 
 __all__ = [
     "AsyncEvent",
     "AsyncLock",
-    "ByteStream",
     "CancelScope",
     "GroupTaskPool",
-    "MessageStream",
+    "LibraryStream",
+    "RawTransport",
     "Runtime",
+    "Stream",
     "TaskGroup",
     "TaskPool",
     "Transport",
@@ -42,20 +52,54 @@ __all__ = [
 T = TypeVar("T")
 A = TypeVar("A")
 
+logger = logging.getLogger("relaykit.client")
+
 
 class TransportClosed(ConnectionError):
     """The stream was closed (by either side) while reading or writing."""
 
 
-class ByteStream(Protocol):
-    """A reliable byte stream (TCP, or TLS over TCP).  The core does WebSocket framing."""
+class Stream(Protocol):
+    """An open connection as the driver sees it: it moves data between its socket and the core.
 
-    async def receive_some(self, max_bytes: int = 65536) -> bytes:
-        """Return at least one byte, or ``b""`` at end of stream."""
+    The one shape of every transport's streams.  A raw TCP/TLS stream feeds the
+    core bytes (``receive_data``/``data_to_send``: the core frames WebSocket); a
+    stream whose library frames WebSocket itself (``httpx-ws``) feeds it whole
+    messages (``receive_text``/``texts_to_send``).  Which one is the stream's
+    business: the driver only pumps.
+    """
+
+    async def receive_into(
+        self, conn: RelayConnection, clock: Callable[[], float], max_bytes: int
+    ) -> bool:
+        """Wait for input, read it once and feed it to *conn* at ``clock()``.
+
+        Args:
+            conn: The core.
+            clock: The runtime's clock, read after the data arrived.
+            max_bytes: The most a raw stream reads in one call.
+
+        Returns:
+            False once the stream has ended (a raw stream has then fed the core
+            its ``b""``), True otherwise.
+
+        Raises:
+            OSError: The connection broke (including :class:`TransportClosed`).
+        """
         ...
 
-    async def send_all(self, data: bytes) -> None:
-        """Write all of *data*; raises ``OSError``/``TransportClosed`` on failure."""
+    def send_from(self, conn: RelayConnection) -> Awaitable[None] | None:
+        """Take everything *conn* has queued and write it, in order.
+
+        Returns:
+            None when the write is already done (or there was nothing to
+            write), else an awaitable that finishes it: the driver awaits it
+            only then, so an idle flush costs no coroutine.
+
+        Raises:
+            OSError: The connection broke (including :class:`TransportClosed`),
+                here or from the awaitable.
+        """
         ...
 
     async def aclose(self) -> None:
@@ -63,28 +107,14 @@ class ByteStream(Protocol):
         ...
 
 
-class MessageStream(Protocol):
-    """A WebSocket whose framing is done by a library (e.g. ``httpx-ws``).
-
-    The core is then fed text messages instead of bytes.
-    """
-
-    async def receive_text(self) -> str | None:
-        """Return the next text message, or ``None`` when the WebSocket closed."""
-        ...
-
-    async def send_text(self, text: str) -> None: ...
-
-    async def aclose(self) -> None: ...
-
-
 class Transport(Protocol):
     """How the client reaches the server.
 
     Attributes:
-        frames_websocket: True when the transport does WebSocket framing itself
-            (returns a :class:`MessageStream`); False for raw byte streams, where
-            the core's wsproto layer does it.
+        frames_websocket: True when the transport's streams do WebSocket
+            framing themselves (and feed the core texts); False for raw byte
+            streams, where the core's wsproto layer does it.  The client
+            configures the core with it (``RelayConnection(websocket=...)``).
     """
 
     frames_websocket: bool
@@ -98,7 +128,7 @@ class Transport(Protocol):
         tls: bool,
         ca_file: str | None,
         task_group: TaskGroup | None = None,
-    ) -> ByteStream | MessageStream:
+    ) -> Stream:
         """Open a connection to *host*:*port* (``url`` is the full ws/wss URL).
 
         Drivers pass the connection's long-lived task group as *task_group*:
@@ -109,6 +139,122 @@ class Transport(Protocol):
         Raw TCP/TLS transports ignore it.
         """
         ...
+
+
+class RawTransport(ABC):
+    """Base of the raw TCP/TLS transports (relay_anyio's and relay_trio's).
+
+    Their streams feed the core bytes (``frames_websocket = False``: the core
+    frames WebSocket and sends the handshake), so :meth:`open` only needs the
+    host, port and TLS settings; a subclass connects (:meth:`connect`).  TLS
+    uses ``ssl.create_default_context()`` (certificate and host name
+    verification on); *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) replaces the
+    system trust store with a private CA.  ``TCP_NODELAY`` is set: RELAY frames
+    are small and latency-bound, and the core already coalesces writes.
+    """
+
+    frames_websocket = False
+
+    async def open(
+        self,
+        *,
+        url: str,
+        host: str,
+        port: int,
+        tls: bool,
+        ca_file: str | None,
+        task_group: TaskGroup | None = None,
+    ) -> Stream:
+        """Connect to *host*:*port* (TLS when *tls*); *url* and *task_group* are unused.
+
+        Raises:
+            OSError: connection refused, name resolution failure, TLS handshake or
+                certificate verification failure (``ssl.SSLError``), ...
+        """
+        return await self.connect(host, port, tls=tls, ca_file=ca_file)
+
+    @abstractmethod
+    async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
+        """Open the TCP connection, then the TLS session when *tls* (*host* is the server name)."""
+
+
+class LibraryStream:
+    """A raw :class:`Stream` over an event-loop library's byte stream (anyio's, trio's).
+
+    What the bindings' ``AnyioStream`` and ``TrioStream`` share: one read or
+    write of the library stream per call (its bound methods are called
+    directly, so a pass costs no extra coroutine), and the library's
+    "connection gone" exceptions mapped onto :class:`TransportClosed` at the
+    boundary (compare ``map_exceptions`` in ``httpcore/_exceptions.py``).
+
+    Args:
+        stream: The connected library stream, owned from now on.
+        receive: Its ``receive(max_bytes)`` method, returning at least one byte.
+        send: Its ``send(data)`` method.
+        close: Closes it without waiting on the peer (``aclose_forcefully``).
+        broken: The library's exceptions for a broken or closed stream.
+        eof: The exceptions its ``receive`` raises at end of stream (anyio's
+            ``EndOfStream``); a library that returns ``b""`` instead has none.
+    """
+
+    __slots__ = ("_broken", "_close", "_close_errors", "_eof", "_receive", "_send", "_stream")
+
+    def __init__(
+        self,
+        stream: Any,
+        receive: Callable[[int], Awaitable[bytes]],
+        send: Callable[[bytes], Awaitable[None]],
+        close: Callable[[Any], Awaitable[None]],
+        *,
+        broken: tuple[type[BaseException], ...],
+        eof: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self._stream = stream
+        self._receive = receive
+        self._send = send
+        self._close = close
+        self._broken = broken
+        self._eof = eof
+        self._close_errors: tuple[type[BaseException], ...] = (OSError, *broken)
+
+    async def receive_into(
+        self, conn: RelayConnection, clock: Callable[[], float], max_bytes: int
+    ) -> bool:
+        """Read at most *max_bytes* and feed them (``b""`` at end of stream) to *conn*.
+
+        Raises:
+            TransportClosed: the stream was closed or broke while reading.
+            OSError: any other socket or TLS error.
+        """
+        try:
+            data = await self._receive(max_bytes)
+        except self._eof:
+            data = b""
+        except self._broken as exc:
+            raise TransportClosed(f"connection lost while reading: {exc!r}") from exc
+        conn.receive_data(data, clock())
+        return bool(data)
+
+    def send_from(self, conn: RelayConnection) -> Awaitable[None] | None:
+        """Write ``conn.data_to_send()``: None when empty, else the write to await."""
+        data = conn.data_to_send()
+        return self._send_all(data) if data else None
+
+    async def _send_all(self, data: bytes) -> None:
+        try:
+            await self._send(data)
+        except self._broken as exc:
+            raise TransportClosed(f"connection lost while writing: {exc!r}") from exc
+
+    async def aclose(self) -> None:
+        """Close the stream without waiting on the peer; never raises for a broken one."""
+        # aclose_forcefully skips the TLS close_notify exchange, so closing a dead
+        # (half-open) connection cannot block; the WebSocket close handshake has
+        # already said goodbye when there was anyone to say it to.
+        try:
+            await self._close(self._stream)
+        except self._close_errors as exc:
+            logger.debug("ignoring error while closing a broken stream: %r", exc)
 
 
 class AsyncEvent(Protocol):
@@ -239,6 +385,18 @@ class Runtime(Protocol):
 
     #: The default transport (raw TCP/TLS streams feeding the core's wsproto layer).
     default_transport: Transport
+
+    def bind(self) -> Runtime:
+        """The runtime a client uses from its start until it stops.
+
+        Called once per start, inside the running event loop, by the client
+        (from ``connect()``, or from ``run()`` once its loop runs).  A runtime
+        made for one kind of loop returns itself; a portable one may return a
+        runtime specialised for the loop it finds (``relay_anyio`` on asyncio
+        returns its asyncio-native runtime, bound to that loop).  The
+        portable runtime itself stays correct everywhere.
+        """
+        ...
 
     def current_time(self) -> float:
         """The loop's monotonic clock, in seconds."""

@@ -13,7 +13,7 @@ from relay_anyio import AnyioRuntime, HttpxWsTransport
 from relaykit.client import TransportClosed
 
 from ._servers import WsServer, connect_proxy, ws_server
-from .conftest import TLSFiles
+from .conftest import FakeCore, TLSFiles
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(15)]
 
@@ -79,6 +79,27 @@ async def test_server_close_reads_as_none() -> None:
         stream = await _open(HttpxWsTransport(), server, tg)
         await stream.send_text("close-me")
         assert await stream.receive_text() is None
+        await stream.aclose()
+
+
+async def test_the_stream_pumps_texts_between_the_socket_and_the_core() -> None:
+    # What the driver sees: the same Stream shape as a raw socket, fed with texts.
+    async with ws_server() as server, AnyioRuntime().open_task_group() as tg:
+        stream = await _open(HttpxWsTransport(), server, tg)
+        core = FakeCore()
+        assert stream.send_from(core) is None  # nothing queued: nothing to await
+        core.text_outbox = ["one", "two", "close-me"]
+        writing = stream.send_from(core)
+        assert writing is not None
+        await writing
+        assert core.text_outbox == []
+        assert await stream.receive_into(core, lambda: 1.0, 16384) is True
+        assert await stream.receive_into(core, lambda: 2.0, 16384) is True
+        # The server closed after "close-me": the end, and nothing fed for it.
+        assert await stream.receive_into(core, lambda: 3.0, 16384) is False
+        assert core.texts == ["one", "two"]
+        assert core.times == [1.0, 2.0]
+        assert core.received == b""
         await stream.aclose()
 
 

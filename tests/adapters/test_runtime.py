@@ -1,4 +1,5 @@
-"""Runtime conformance: AnyioRuntime (asyncio, trio) and TrioRuntime behave alike.
+"""Runtime conformance: relay_anyio's two runtimes (asyncio-native, portable anyio) and
+relay_trio's behave alike, on the same tests (see the ``runtime`` fixture in conftest).
 
 The object model relies on exactly these behaviours (see relaykit/client/_runtime.py).
 """
@@ -23,7 +24,7 @@ from relay_trio import TrioRuntime
 from relaykit.client import TransportClosed
 
 from ._servers import echo_server
-from .conftest import TLSFiles
+from .conftest import FakeCore, TLSFiles, receive, send
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(10)]
 
@@ -31,7 +32,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(10)]
 async def _receive_exactly(stream: Any, size: int) -> bytes:
     data = b""
     while len(data) < size:
-        chunk = await stream.receive_some()
+        chunk = await receive(stream)
         assert chunk, "unexpected EOF"
         data += chunk
     return data
@@ -341,14 +342,18 @@ async def test_tcp_stream_echo_and_eof(runtime: Any) -> None:
             url=f"ws://127.0.0.1:{port}/", host="127.0.0.1", port=port, tls=False, ca_file=None
         )
         assert runtime.default_transport.frames_websocket is False
-        await stream.send_all(b"hello relay")
+        await send(stream, b"hello relay")
         assert await _receive_exactly(stream, 11) == b"hello relay"
-        await stream.send_all(b"quit")
-        assert await stream.receive_some() == b""  # EOF, not an exception
+        assert stream.send_from(FakeCore()) is None  # nothing queued: nothing to await
+        await send(stream, b"quit")
+        core = FakeCore()
+        assert await stream.receive_into(core, lambda: 7.0, 65536) is False
+        assert core.eof  # EOF is fed to the core as b"", not raised
+        assert core.times == [7.0]
         await stream.aclose()
         await stream.aclose()  # idempotent, never raises
         with pytest.raises(TransportClosed):
-            await stream.send_all(b"late")
+            await send(stream, b"late")
 
 
 async def test_tcp_stream_flow_control_both_ways(runtime: Any) -> None:
@@ -362,19 +367,17 @@ async def test_tcp_stream_flow_control_both_ways(runtime: Any) -> None:
             url="", host="127.0.0.1", port=port, tls=False, ca_file=None
         )
 
-        async def send() -> None:
+        async def send_payload() -> None:
             for i in range(0, len(payload), 65536):
-                await stream.send_all(payload[i : i + 65536])
+                await send(stream, payload[i : i + 65536])
 
         async with runtime.open_task_group() as tg:
-            tg.start_soon(send)
+            tg.start_soon(send_payload)
             await wait_all_tasks_blocked()  # the sender is done or blocked
-            received = bytearray()
-            while len(received) < len(payload):
-                chunk = await stream.receive_some()
-                assert chunk, "unexpected EOF"
-                received += chunk
-            assert received == payload
+            core = FakeCore()
+            while len(core.received) < len(payload):
+                assert await receive(stream, core), "unexpected EOF"
+            assert core.received == payload
         await stream.aclose()
 
 
@@ -383,10 +386,12 @@ async def test_cancelled_receive_loses_no_data(runtime: Any) -> None:
         stream = await runtime.default_transport.open(
             url="", host="127.0.0.1", port=port, tls=False, ca_file=None
         )
+        core = FakeCore()
         with runtime.move_on_at(runtime.current_time() + 0.02) as scope:
-            await stream.receive_some()
+            await stream.receive_into(core, runtime.current_time, 65536)
         assert scope.cancelled_caught
-        await stream.send_all(b"after the cancel")
+        assert core.times == []  # nothing was fed
+        await send(stream, b"after the cancel")
         assert await _receive_exactly(stream, 16) == b"after the cancel"
         await stream.aclose()
 
@@ -432,10 +437,10 @@ async def test_tls_stream_with_custom_ca(runtime: Any, tls_files: TLSFiles) -> N
         )
         payload = b"x" * 200_000  # several TLS records
         async with runtime.open_task_group() as tg:
-            tg.start_soon(stream.send_all, payload)
+            tg.start_soon(send, stream, payload)
             assert await _receive_exactly(stream, len(payload)) == payload
-        await stream.send_all(b"quit")
-        assert await stream.receive_some() == b""
+        await send(stream, b"quit")
+        assert await receive(stream) == b""
         await stream.aclose()
 
 
