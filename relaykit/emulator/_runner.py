@@ -1,8 +1,8 @@
-"""The runnable RELAY emulator on anyio: sockets, TLS, the timer, the control endpoint.
+"""The runnable RELAY emulator on anyio: connections, TLS, the timer, the control endpoint.
 
 All protocol and simulation logic lives in :mod:`relaykit.emulator`; this
-module only accepts sockets, moves bytes, ticks the sans-IO timer, and offers
-an async API for tests::
+module only accepts connections, moves bytes, ticks the sans-IO timer, and
+offers an async API for tests::
 
     from relaykit.emulator import Caller, Emulator
 
@@ -14,16 +14,43 @@ an async API for tests::
 Waiting methods take ``timeout=`` like the official SDK's ``wait(timeout=...)``
 (hence the ASYNC109 exemptions) and raise :class:`TimeoutError`.
 
+**Loopback or in memory.**  By default the emulator listens on a loopback TCP
+port (``ws://127.0.0.1:PORT``, or ``wss://`` with a certificate), which any
+client can reach, in this process or another.  With ``listen=False`` it opens
+no socket at all: a client in the same process reaches it through
+:attr:`Emulator.transport`, a :class:`relaykit.testing.MemoryTransport` whose
+connections are in-memory pipes served by the same per-connection code as an
+accepted socket (same journal, same faults: :meth:`~Emulator.drop_connections`
+and :meth:`~Emulator.go_half_open` act on memory connections too)::
+
+    async with Emulator(project="p", token="t", listen=False) as emu:
+        client = RelayClient(project="p", token="t", url=emu.url,
+                             transport=emu.transport, contexts=["office"])
+
+**Time** is the event loop's clock (``anyio.current_time()``) for everything:
+the sans-IO server's ``now``, its timer, ping intervals, the close linger and
+every ``timeout=``.  On trio that is trio's clock, so under
+``trio.testing.MockClock(autojump_threshold=0)`` an in-memory emulator and its
+clients run in virtual time: simulated seconds cost no wall time (use
+``time_scale=1.0``), a timeout fires exactly when nothing else can happen
+first, and a run is deterministic by construction.  On asyncio it is the loop's
+clock (real time: keep a small ``time_scale`` there).  A loopback emulator
+under a mock clock would jump time while a socket is in flight: use real time
+with sockets.
+
 Self-contained on purpose: it imports only anyio, the standard library,
-``relaykit.emulator`` and its two private helpers (``_tls_server``: the TLS
-layer, ``_emulator_control``: the HTTP control endpoint), not the client object
-model.
+``relaykit.emulator`` and its two private helpers (``_tls``: the TLS layer,
+``_control``: the HTTP control endpoint), not the client object model (the
+memory transport, in :mod:`relaykit.testing`, is imported on first use of
+:attr:`Emulator.transport`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
+import itertools
 import logging
 import math
 import ssl
@@ -31,7 +58,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -48,6 +75,9 @@ from . import (
 from ._control import serve_control
 from ._tls import HANDSHAKE_TIMEOUT, TLSServerStream
 
+if TYPE_CHECKING:
+    from relaykit.testing import MemoryTransport
+
 __all__ = [
     "CallRecord",
     "Caller",
@@ -62,6 +92,25 @@ __all__ = [
 logger = logging.getLogger("relaykit.emulator")
 
 _CLOSE_LINGER = 2.0  # seconds a closing connection waits for the client's EOF
+
+# Numbers the host names of in-memory emulators (one URL each in a process).
+_memory_ids = itertools.count(1)
+
+
+class ServerStream(Protocol):
+    """What the emulator serves a connection on: an anyio-style byte stream.
+
+    An accepted socket (``anyio.abc.ByteStream``), the TLS layer over one, or
+    the emulator's end of a memory connection.  ``receive`` raises
+    ``anyio.EndOfStream`` at end of stream; failures are anyio's
+    ``BrokenResourceError``/``ClosedResourceError``, ``ssl.SSLError`` or ``OSError``.
+    """
+
+    async def receive(self, max_bytes: int = 65536) -> bytes: ...
+
+    async def send(self, item: bytes) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +174,7 @@ class EmulatedCall:
 class _ConnIO:
     __slots__ = ("scope", "stream", "wake")
 
-    def __init__(self, stream: anyio.abc.ByteStream | TLSServerStream) -> None:
+    def __init__(self, stream: ServerStream) -> None:
         self.stream = stream
         self.wake = anyio.Event()
         self.scope = anyio.CancelScope()
@@ -152,12 +201,16 @@ def _on_server(
 
 
 class Emulator:
-    """A local RELAY server on loopback (async context manager).
+    """A local RELAY server, on loopback or in memory (async context manager).
 
     Args:
         project / token: Accepted credentials (``None``: any non-empty pair).
         jwt_tokens: Accepted JWTs.
-        time_scale: Multiplies every simulated duration (0.001 in tests).
+        time_scale: Multiplies every simulated duration (0.001 in tests on a real
+            clock; 1.0 under a virtual clock).
+        listen: ``False``: open no socket; clients in this process connect through
+            :attr:`transport` (see the module docstring).  No TLS or control
+            endpoint then.
         host / port: Where to listen (port 0 = any free port).
         tls_cert / tls_key: PEM files; given both, the server speaks ``wss://``.
         control_port: Port of the HTTP control endpoint (``None``: off; 0: any free port).
@@ -173,6 +226,7 @@ class Emulator:
         token: str | None = None,
         jwt_tokens: tuple[str, ...] | list[str] = (),
         time_scale: float = 1.0,
+        listen: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
         tls_cert: str | None = None,
@@ -183,6 +237,11 @@ class Emulator:
     ) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
+        if not listen and (tls_cert is not None or control_port is not None):
+            raise ValueError(
+                "an in-memory emulator (listen=False) serves no TLS and no control "
+                "endpoint: both need sockets"
+            )
         self.server = EmulatorServer(
             project=project,
             token=token,
@@ -191,7 +250,14 @@ class Emulator:
             ping_interval=ping_interval,
             journal_size=journal_size,
         )
+        self._listen = listen
         self._bind_host, self._bind_port = host, port
+        if not listen:
+            # Reserved, never resolvable (RFC 2606): a client handed this URL
+            # without the memory transport fails to resolve it instead of
+            # reaching some other server.
+            self._bind_host = f"relaykit-emulator-{next(_memory_ids)}.invalid"
+        self._transport: MemoryTransport | None = None
         self._tls = (tls_cert, tls_key) if tls_cert and tls_key else None
         self._ssl_context: ssl.SSLContext | None = None
         self._control_port = control_port
@@ -209,14 +275,48 @@ class Emulator:
 
     # ------------------------------------------------------------------ addresses
     @property
+    def listening(self) -> bool:
+        """Whether the emulator listens on a socket (``False``: in memory only)."""
+        return self._listen
+
+    @property
     def host(self) -> str:
-        """``"127.0.0.1:PORT"`` — what a client takes as its ``host``."""
-        return f"{self._bind_host}:{self.port}"
+        """``"127.0.0.1:PORT"``: what a client takes as its ``host``.
+
+        In memory, the emulator's reserved host name (``relaykit-emulator-N.invalid``),
+        which the memory transport recognises.
+        """
+        return f"{self._bind_host}:{self.port}" if self._listen else self._bind_host
 
     @property
     def url(self) -> str:
-        """``ws://127.0.0.1:PORT`` (``wss://`` with TLS)."""
+        """``ws://127.0.0.1:PORT`` (``wss://`` with TLS; ``ws://relaykit-emulator-N.invalid``
+        in memory): what a client takes as its ``url``."""
         return f"{'wss' if self._tls else 'ws'}://{self.host}"
+
+    @property
+    def transport(self) -> MemoryTransport:
+        """A transport that connects clients of this process to this emulator in memory.
+
+        Pass it with :attr:`url` (``RelayClient(url=emu.url, transport=emu.transport)``).
+        It works whether or not the emulator also listens on a socket (memory
+        connections skip TLS: with a ``wss://`` emulator use a socket).
+        """
+        if self._transport is None:
+            # Imported here: relaykit.testing builds on this module, not the reverse.
+            from relaykit.testing import MemoryTransport
+
+            self._transport = MemoryTransport(self)
+        return self._transport
+
+    def accepts(self, host: str, port: int) -> bool:
+        """Whether a client's *host* and *port* (from its URL) name this emulator.
+
+        In memory only the host name counts (the URL has no port of its own).
+        """
+        if not self._listen:
+            return host == self._bind_host
+        return host == self._bind_host and port == self.port
 
     @property
     def control_url(self) -> str | None:
@@ -228,6 +328,12 @@ class Emulator:
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Emulator:
         self.server.epoch_offset = time.time() - anyio.current_time()
+        if not self._listen:
+            self._tg = anyio.create_task_group()
+            await self._tg.__aenter__()
+            self._tg.start_soon(self._timer_loop)
+            logger.info("emulator: in memory at %s", self.url)
+            return self
         tcp = await anyio.create_tcp_listener(
             local_host=self._bind_host, local_port=self._bind_port
         )
@@ -317,7 +423,25 @@ class Emulator:
             return
         await self._serve_conn(tls)
 
-    async def _serve_conn(self, stream: anyio.abc.ByteStream | TLSServerStream) -> None:
+    def serve_stream(self, stream: ServerStream) -> None:
+        """Serve *stream*, already connected, as one more client connection.
+
+        How memory connections reach the emulator (:attr:`transport` calls it);
+        any in-process byte stream with anyio's ``receive``/``send``/``aclose``
+        works.  The connection is served in the emulator's task group, by the
+        same code as an accepted socket, and ends with the emulator.
+
+        Raises:
+            ConnectionRefusedError: the emulator is not running (before
+                ``__aenter__`` or after ``__aexit__``), as a closed port refuses.
+        """
+        if self._tg is None or self._tg.cancel_scope.cancel_called:
+            raise ConnectionRefusedError(
+                errno.ECONNREFUSED, f"the emulator at {self.url} is not running"
+            )
+        self._tg.start_soon(self._serve_conn, stream)
+
+    async def _serve_conn(self, stream: ServerStream) -> None:
         server = self.server
         cid = server.connection_made(anyio.current_time())
         io = _ConnIO(stream)
