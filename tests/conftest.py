@@ -5,6 +5,10 @@
   ``fuzz/`` (``make fuzz``); select them here with ``HYPOTHESIS_PROFILE=dev``.
 * Every test has a timeout (``timeout = 60`` in pyproject; tighter per test where
   it matters) so a hang fails fast instead of stalling CI.
+* The other end of a WebSocket is always ``tests/_peers.py``'s ``WsPeer``
+  (wsproto, independent of relay_proto); the object model meets the emulator in
+  memory on a virtual clock unless a test needs a socket (the rules are in
+  ``tests/integration/conftest.py``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from relaykit.emulator import Emulator
+from relaykit.emulator import Caller, Emulator
 
 from ._helpers import requests, run_inbound
 from .conftest import PROJECT, TOKEN, caller, emulator, make_client, transport_for
@@ -447,3 +447,24 @@ async def test_httpx_transport_reconnects(adapter: Any, fault: str) -> None:
             assert connects(emu)[-1]["protocol"] == client.relay_protocol
             await call.hangup()
             await ecall.wait_ended(timeout=5)
+
+
+async def test_an_unanswered_call_rings_out(adapter: Any) -> None:
+    """A minute of ringing: virtual on trio (no wall time), 60 ms on asyncio's clock."""
+    async with emulator() as emu:
+        client = make_client(adapter, emu)
+        offered: list[Any] = []
+
+        @client.on_call
+        async def on_call(call: Any) -> None:
+            offered.append(call)
+            await call.wait_for_ended()  # never answers
+
+        async with client:
+            ecall = await emu.place_call(context="office", script=Caller(ring_timeout=60.0))
+            record = await ecall.wait_ended(timeout=120)
+            (call,) = offered
+            await call.wait_for_ended(timeout=5)
+        assert not record.answered
+        assert record.end_reason == "cancel"
+        assert call.state == "ended"
