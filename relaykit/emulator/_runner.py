@@ -14,29 +14,14 @@ offers an async API for tests::
 Waiting methods take ``timeout=`` like the official SDK's ``wait(timeout=...)``
 (hence the ASYNC109 exemptions) and raise :class:`TimeoutError`.
 
-**Loopback or in memory.**  By default the emulator listens on a loopback TCP
-port (``ws://127.0.0.1:PORT``, or ``wss://`` with a certificate), which any
-client can reach, in this process or another.  With ``listen=False`` it opens
-no socket at all: a client in the same process reaches it through
-:attr:`Emulator.transport`, a :class:`relaykit.testing.MemoryTransport` whose
-connections are in-memory pipes served by the same per-connection code as an
-accepted socket (same journal, same faults: :meth:`~Emulator.drop_connections`
-and :meth:`~Emulator.go_half_open` act on memory connections too)::
-
-    async with Emulator(project="p", token="t", listen=False) as emu:
-        client = RelayClient(project="p", token="t", url=emu.url,
-                             transport=emu.transport, contexts=["office"])
-
-**Time** is the event loop's clock (``anyio.current_time()``) for everything:
-the sans-IO server's ``now``, its timer, ping intervals, the close linger and
-every ``timeout=``.  On trio that is trio's clock, so under
-``trio.testing.MockClock(autojump_threshold=0)`` an in-memory emulator and its
-clients run in virtual time: simulated seconds cost no wall time (use
-``time_scale=1.0``), a timeout fires exactly when nothing else can happen
-first, and a run is deterministic by construction.  On asyncio it is the loop's
-clock (real time: keep a small ``time_scale`` there).  A loopback emulator
-under a mock clock would jump time while a socket is in flight: use real time
-with sockets.
+**Loopback or in memory.**  By default it listens on loopback
+(``ws://127.0.0.1:PORT``, ``wss://`` with a certificate).  With
+``listen=False`` it opens no socket: clients in this process connect through
+:attr:`Emulator.transport` (:class:`relaykit.testing.MemoryTransport`), whose
+in-memory connections get the same per-connection code, journal and faults as
+a socket.  **Time** is always the loop's clock (``anyio.current_time()``): on
+trio under ``MockClock(autojump_threshold=0)`` an in-memory emulator and its
+clients run in virtual time (use ``time_scale=1.0``); see :mod:`relaykit.testing`.
 
 Self-contained on purpose: it imports only anyio, the standard library,
 ``relaykit.emulator`` and its two private helpers (``_tls``: the TLS layer,
@@ -98,12 +83,9 @@ _memory_ids = itertools.count(1)
 
 
 class ServerStream(Protocol):
-    """What the emulator serves a connection on: an anyio-style byte stream.
+    """A connection's byte stream: a socket, TLS over one, or a memory pipe's end.
 
-    An accepted socket (``anyio.abc.ByteStream``), the TLS layer over one, or
-    the emulator's end of a memory connection.  ``receive`` raises
-    ``anyio.EndOfStream`` at end of stream; failures are anyio's
-    ``BrokenResourceError``/``ClosedResourceError``, ``ssl.SSLError`` or ``OSError``.
+    anyio's shape and errors (``EndOfStream``, ``BrokenResourceError``...).
     """
 
     async def receive(self, max_bytes: int = 65536) -> bytes: ...
@@ -252,10 +234,7 @@ class Emulator:
         )
         self._listen = listen
         self._bind_host, self._bind_port = host, port
-        if not listen:
-            # Reserved, never resolvable (RFC 2606): a client handed this URL
-            # without the memory transport fails to resolve it instead of
-            # reaching some other server.
+        if not listen:  # reserved (RFC 2606): without the memory transport it never resolves
             self._bind_host = f"relaykit-emulator-{next(_memory_ids)}.invalid"
         self._transport: MemoryTransport | None = None
         self._tls = (tls_cert, tls_key) if tls_cert and tls_key else None
@@ -281,11 +260,7 @@ class Emulator:
 
     @property
     def host(self) -> str:
-        """``"127.0.0.1:PORT"``: what a client takes as its ``host``.
-
-        In memory, the emulator's reserved host name (``relaykit-emulator-N.invalid``),
-        which the memory transport recognises.
-        """
+        """``"127.0.0.1:PORT"`` (in memory ``relaykit-emulator-N.invalid``): a client's ``host``."""
         return f"{self._bind_host}:{self.port}" if self._listen else self._bind_host
 
     @property
@@ -296,11 +271,9 @@ class Emulator:
 
     @property
     def transport(self) -> MemoryTransport:
-        """A transport that connects clients of this process to this emulator in memory.
+        """Connects clients of this process to this emulator in memory (no TLS).
 
-        Pass it with :attr:`url` (``RelayClient(url=emu.url, transport=emu.transport)``).
-        It works whether or not the emulator also listens on a socket (memory
-        connections skip TLS: with a ``wss://`` emulator use a socket).
+        Pass it with :attr:`url`: ``RelayClient(url=emu.url, transport=emu.transport)``.
         """
         if self._transport is None:
             # Imported here: relaykit.testing builds on this module, not the reverse.
@@ -310,10 +283,7 @@ class Emulator:
         return self._transport
 
     def accepts(self, host: str, port: int) -> bool:
-        """Whether a client's *host* and *port* (from its URL) name this emulator.
-
-        In memory only the host name counts (the URL has no port of its own).
-        """
+        """Whether a client's *host* and *port* name this emulator (in memory: the host)."""
         if not self._listen:
             return host == self._bind_host
         return host == self._bind_host and port == self.port
@@ -426,10 +396,8 @@ class Emulator:
     def serve_stream(self, stream: ServerStream) -> None:
         """Serve *stream*, already connected, as one more client connection.
 
-        How memory connections reach the emulator (:attr:`transport` calls it);
-        any in-process byte stream with anyio's ``receive``/``send``/``aclose``
-        works.  The connection is served in the emulator's task group, by the
-        same code as an accepted socket, and ends with the emulator.
+        How memory connections arrive (:attr:`transport`), served in the
+        emulator's task group by the code that serves an accepted socket.
 
         Raises:
             ConnectionRefusedError: the emulator is not running (before
