@@ -96,15 +96,6 @@ ALL_CASES = {case.id: case for case in MEMORY_CASES + LOOPBACK_CASES}
 CHILD_PROCESS = pytest.mark.cases("anyio-asyncio-tcp", "relay_trio-tcp")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    for line in (
-        "loopback: also run over loopback sockets, on every real transport",
-        "sockets: needs real sockets (TLS, httpx-ws, a child process): loopback only",
-        "cases(*ids): run on exactly these integration cases (conftest.ALL_CASES)",
-    ):
-        config.addinivalue_line("markers", line)
-
-
 def _cases_for(definition: pytest.Item) -> list[Case]:
     chosen = definition.get_closest_marker("cases")
     if chosen is not None:
