@@ -1,8 +1,8 @@
-"""The runnable RELAY emulator on anyio: sockets, TLS, the timer, the control endpoint.
+"""The runnable RELAY emulator on anyio: connections, TLS, the timer, the control endpoint.
 
 All protocol and simulation logic lives in :mod:`relaykit.emulator`; this
-module only accepts sockets, moves bytes, ticks the sans-IO timer, and offers
-an async API for tests::
+module only accepts connections, moves bytes, ticks the sans-IO timer, and
+offers an async API for tests::
 
     from relaykit.emulator import Caller, Emulator
 
@@ -14,16 +14,28 @@ an async API for tests::
 Waiting methods take ``timeout=`` like the official SDK's ``wait(timeout=...)``
 (hence the ASYNC109 exemptions) and raise :class:`TimeoutError`.
 
+**Loopback or in memory.**  By default it listens on loopback
+(``ws://127.0.0.1:PORT``, ``wss://`` with a certificate).  With
+``listen=False`` it opens no socket: clients in this process connect through
+:attr:`Emulator.transport` (:class:`relaykit.testing.MemoryTransport`), whose
+in-memory connections get the same per-connection code, journal and faults as
+a socket.  **Time** is always the loop's clock (``anyio.current_time()``): on
+trio under ``MockClock(autojump_threshold=0)`` an in-memory emulator and its
+clients run in virtual time (use ``time_scale=1.0``); see :mod:`relaykit.testing`.
+
 Self-contained on purpose: it imports only anyio, the standard library,
-``relaykit.emulator`` and its two private helpers (``_tls_server``: the TLS
-layer, ``_emulator_control``: the HTTP control endpoint), not the client object
-model.
+``relaykit.emulator`` and its two private helpers (``_tls``: the TLS layer,
+``_control``: the HTTP control endpoint), not the client object model (the
+memory transport, in :mod:`relaykit.testing`, is imported on first use of
+:attr:`Emulator.transport`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
+import itertools
 import logging
 import math
 import ssl
@@ -31,7 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -48,6 +60,9 @@ from . import (
 from ._control import serve_control
 from ._tls import HANDSHAKE_TIMEOUT, TLSServerStream
 
+if TYPE_CHECKING:
+    from relaykit.testing import MemoryTransport
+
 __all__ = [
     "CallRecord",
     "Caller",
@@ -62,6 +77,22 @@ __all__ = [
 logger = logging.getLogger("relaykit.emulator")
 
 _CLOSE_LINGER = 2.0  # seconds a closing connection waits for the client's EOF
+
+# Numbers the host names of in-memory emulators (one URL each in a process).
+_memory_ids = itertools.count(1)
+
+
+class ServerStream(Protocol):
+    """A connection's byte stream: a socket, TLS over one, or a memory pipe's end.
+
+    anyio's shape and errors (``EndOfStream``, ``BrokenResourceError``...).
+    """
+
+    async def receive(self, max_bytes: int = 65536) -> bytes: ...
+
+    async def send(self, item: bytes) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +156,7 @@ class EmulatedCall:
 class _ConnIO:
     __slots__ = ("scope", "stream", "wake")
 
-    def __init__(self, stream: anyio.abc.ByteStream | TLSServerStream) -> None:
+    def __init__(self, stream: ServerStream) -> None:
         self.stream = stream
         self.wake = anyio.Event()
         self.scope = anyio.CancelScope()
@@ -152,12 +183,16 @@ def _on_server(
 
 
 class Emulator:
-    """A local RELAY server on loopback (async context manager).
+    """A local RELAY server, on loopback or in memory (async context manager).
 
     Args:
         project / token: Accepted credentials (``None``: any non-empty pair).
         jwt_tokens: Accepted JWTs.
-        time_scale: Multiplies every simulated duration (0.001 in tests).
+        time_scale: Multiplies every simulated duration (0.001 in tests on a real
+            clock; 1.0 under a virtual clock).
+        listen: ``False``: open no socket; clients in this process connect through
+            :attr:`transport` (see the module docstring).  No TLS or control
+            endpoint then.
         host / port: Where to listen (port 0 = any free port).
         tls_cert / tls_key: PEM files; given both, the server speaks ``wss://``.
         control_port: Port of the HTTP control endpoint (``None``: off; 0: any free port).
@@ -173,6 +208,7 @@ class Emulator:
         token: str | None = None,
         jwt_tokens: tuple[str, ...] | list[str] = (),
         time_scale: float = 1.0,
+        listen: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
         tls_cert: str | None = None,
@@ -183,6 +219,11 @@ class Emulator:
     ) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
+        if not listen and (tls_cert is not None or control_port is not None):
+            raise ValueError(
+                "an in-memory emulator (listen=False) serves no TLS and no control "
+                "endpoint: both need sockets"
+            )
         self.server = EmulatorServer(
             project=project,
             token=token,
@@ -191,7 +232,11 @@ class Emulator:
             ping_interval=ping_interval,
             journal_size=journal_size,
         )
+        self._listen = listen
         self._bind_host, self._bind_port = host, port
+        if not listen:  # reserved (RFC 2606): without the memory transport it never resolves
+            self._bind_host = f"relaykit-emulator-{next(_memory_ids)}.invalid"
+        self._transport: MemoryTransport | None = None
         self._tls = (tls_cert, tls_key) if tls_cert and tls_key else None
         self._ssl_context: ssl.SSLContext | None = None
         self._control_port = control_port
@@ -209,14 +254,39 @@ class Emulator:
 
     # ------------------------------------------------------------------ addresses
     @property
+    def listening(self) -> bool:
+        """Whether the emulator listens on a socket (``False``: in memory only)."""
+        return self._listen
+
+    @property
     def host(self) -> str:
-        """``"127.0.0.1:PORT"`` — what a client takes as its ``host``."""
-        return f"{self._bind_host}:{self.port}"
+        """``"127.0.0.1:PORT"`` (in memory ``relaykit-emulator-N.invalid``): a client's ``host``."""
+        return f"{self._bind_host}:{self.port}" if self._listen else self._bind_host
 
     @property
     def url(self) -> str:
-        """``ws://127.0.0.1:PORT`` (``wss://`` with TLS)."""
+        """``ws://127.0.0.1:PORT`` (``wss://`` with TLS; ``ws://relaykit-emulator-N.invalid``
+        in memory): what a client takes as its ``url``."""
         return f"{'wss' if self._tls else 'ws'}://{self.host}"
+
+    @property
+    def transport(self) -> MemoryTransport:
+        """Connects clients of this process to this emulator in memory (no TLS).
+
+        Pass it with :attr:`url`: ``RelayClient(url=emu.url, transport=emu.transport)``.
+        """
+        if self._transport is None:
+            # Imported here: relaykit.testing builds on this module, not the reverse.
+            from relaykit.testing import MemoryTransport
+
+            self._transport = MemoryTransport(self)
+        return self._transport
+
+    def accepts(self, host: str, port: int) -> bool:
+        """Whether a client's *host* and *port* name this emulator (in memory: the host)."""
+        if not self._listen:
+            return host == self._bind_host
+        return host == self._bind_host and port == self.port
 
     @property
     def control_url(self) -> str | None:
@@ -228,6 +298,12 @@ class Emulator:
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Emulator:
         self.server.epoch_offset = time.time() - anyio.current_time()
+        if not self._listen:
+            self._tg = anyio.create_task_group()
+            await self._tg.__aenter__()
+            self._tg.start_soon(self._timer_loop)
+            logger.info("emulator: in memory at %s", self.url)
+            return self
         tcp = await anyio.create_tcp_listener(
             local_host=self._bind_host, local_port=self._bind_port
         )
@@ -317,7 +393,23 @@ class Emulator:
             return
         await self._serve_conn(tls)
 
-    async def _serve_conn(self, stream: anyio.abc.ByteStream | TLSServerStream) -> None:
+    def serve_stream(self, stream: ServerStream) -> None:
+        """Serve *stream*, already connected, as one more client connection.
+
+        How memory connections arrive (:attr:`transport`), served in the
+        emulator's task group by the code that serves an accepted socket.
+
+        Raises:
+            ConnectionRefusedError: the emulator is not running (before
+                ``__aenter__`` or after ``__aexit__``), as a closed port refuses.
+        """
+        if self._tg is None or self._tg.cancel_scope.cancel_called:
+            raise ConnectionRefusedError(
+                errno.ECONNREFUSED, f"the emulator at {self.url} is not running"
+            )
+        self._tg.start_soon(self._serve_conn, stream)
+
+    async def _serve_conn(self, stream: ServerStream) -> None:
         server = self.server
         cid = server.connection_made(anyio.current_time())
         io = _ConnIO(stream)

@@ -1,4 +1,8 @@
-"""Tiny loopback servers for the adapter tests (anyio, so they run on either backend)."""
+"""Tiny loopback servers for the adapter tests (anyio, so they run on either backend).
+
+The WebSocket server is :class:`tests._peers.WsPeer` (the suite's one wsproto
+peer) on a loopback socket.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,9 @@ from contextlib import asynccontextmanager
 import anyio
 import anyio.abc
 from anyio.streams.tls import TLSListener
-from wsproto import ConnectionType, WSConnection
-from wsproto.connection import ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    CloseConnection,
-    Message,
-    Ping,
-    RejectConnection,
-    Request,
-    TextMessage,
-)
+from wsproto.events import Request
+
+from .._peers import WsPeer
 
 _GONE = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
 
@@ -68,49 +64,46 @@ class WsServer:
         self.connection_ended = anyio.Event()
 
     async def handle(self, stream: anyio.abc.ByteStream) -> None:
-        ws = WSConnection(ConnectionType.SERVER)
+        peer = WsPeer("server", reject_status=403 if self.reject else None)
         try:
             async with stream:
-                await self._serve(ws, stream)
+                await self._serve(peer, stream)
         finally:
             self.connection_ended.set()
 
-    async def _serve(self, ws: WSConnection, stream: anyio.abc.ByteStream) -> None:
+    async def _serve(self, peer: WsPeer, stream: anyio.abc.ByteStream) -> None:
         while True:
             try:
                 data = await stream.receive()
             except _GONE:
                 return
-            ws.receive_data(data)
-            for event in ws.events():
-                if isinstance(event, Request):
-                    self.requests.append(event)
-                    if self.reject:
-                        await stream.send(ws.send(RejectConnection(status_code=403)))
-                        return
-                    await stream.send(ws.send(AcceptConnection()))
-                elif isinstance(event, TextMessage):
-                    await self._on_text(ws, stream, event.data)
-                elif isinstance(event, CloseConnection):
-                    self.close_codes.append(event.code)
-                    if ws.state is ConnectionState.REMOTE_CLOSING:
-                        await stream.send(ws.send(event.response()))
-                    return
-                elif isinstance(event, Ping):
-                    await stream.send(ws.send(event.response()))
+            handshaking = peer.request is None
+            for message in peer.receive(data):
+                if isinstance(message, str):
+                    self._on_text(peer, message)
+            if handshaking and peer.request is not None:
+                self.requests.append(peer.request)
+            reply = peer.take()
+            if reply:
+                await stream.send(reply)
+            if peer.request is not None and self.reject:
+                return
+            if peer.close_code is not None:
+                self.close_codes.append(peer.close_code)
+                return
 
-    async def _on_text(self, ws: WSConnection, stream: anyio.abc.ByteStream, text: str) -> None:
+    def _on_text(self, peer: WsPeer, text: str) -> None:
         """``close-me``: close with 1000; ``big:N``: answer N characters; else echo."""
         self.texts.append(text)
         if text == "close-me":
-            await stream.send(ws.send(CloseConnection(code=1000, reason="bye")))
+            peer.close(1000, "bye")
         elif text.startswith("big:"):
-            await stream.send(ws.send(Message(data="x" * int(text[4:]))))
+            peer.send("x" * int(text[4:]))
         elif text == "binary-then-echo":
-            await stream.send(ws.send(Message(data=b"\x00\x01")))
-            await stream.send(ws.send(Message(data=text)))
+            peer.send(b"\x00\x01")
+            peer.send(text)
         else:
-            await stream.send(ws.send(Message(data=text)))
+            peer.send(text)
 
 
 @asynccontextmanager

@@ -17,18 +17,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Message,
-    Ping,
-    Pong,
-    Request,
-    TextMessage,
-)
-
 from relay_proto import (
     ConnectionDead,
     Event,
@@ -36,6 +24,8 @@ from relay_proto import (
     RelayConnection,
     SessionAuthenticated,
 )
+
+from .._peers import WsPeer
 
 PROJECT = "p-1234"
 TOKEN = "PT-secret-token"
@@ -88,65 +78,32 @@ class Ids:
         return f"e-{self.n}"
 
 
-class FakeServer:
-    """The server end of one WebSocket.
+class FakeServer(WsPeer):
+    """The server end of one WebSocket (:class:`tests._peers.WsPeer`), speaking plain ``json``.
 
     ``receive(data)`` feeds client bytes and returns the JSON objects the client
     sent; non-text happenings are recorded in :attr:`log` (``("ping", payload)``,
-    ``("close", code)``, ``("binary", data)``, ``("pong", payload)``).
+    ``("close", code)``, ``("binary", data)``, ``("pong", payload)``).  The JSON
+    is the standard library's, never relay_proto's codec: the core is checked
+    against an independent peer.
     """
 
     def __init__(self, accept: bool = True) -> None:
-        self.ws = WSConnection(ConnectionType.SERVER)
-        self.accept = accept
-        self.out = bytearray()
-        self.request: Request | None = None
-        self.log: list[tuple[str, Any]] = []
-        self.closed_code: int | None = None
-        #: Every complete text message received, verbatim.
-        self.texts: list[str] = []
-        self._text: list[str] = []
+        super().__init__("server", accept=accept)
 
-    def receive(self, data: bytes) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        if not data:
-            return messages
-        self.ws.receive_data(data)
-        for ev in self.ws.events():
-            if isinstance(ev, Request):
-                self.request = ev
-                if self.accept:
-                    self.out += self.ws.send(AcceptConnection())
-            elif isinstance(ev, TextMessage):
-                self._text.append(ev.data)
-                if ev.message_finished:
-                    self.texts.append("".join(self._text))
-                    messages.append(json.loads(self.texts[-1]))
-                    self._text = []
-            elif isinstance(ev, BytesMessage):
-                self.log.append(("binary", ev.data))
-            elif isinstance(ev, Ping):
-                self.log.append(("ping", ev.payload))
-                self.out += self.ws.send(ev.response())
-            elif isinstance(ev, Pong):
-                self.log.append(("pong", ev.payload))
-            elif isinstance(ev, CloseConnection):
-                self.closed_code = ev.code
-                self.log.append(("close", ev.code))
-                if self.ws.state.name == "REMOTE_CLOSING":
-                    self.out += self.ws.send(ev.response())
-        return messages
+    @property
+    def closed_code(self) -> int | None:
+        """The close code the client sent, once it did."""
+        return self.close_code
+
+    def receive(self, data: bytes | None) -> list[dict[str, Any]]:  # type: ignore[override]
+        return [json.loads(m) for m in super().receive(data) if isinstance(m, str)]
 
     def text_bytes(self, text: str) -> bytes:
-        return self.ws.send(Message(data=text))
+        return self.message_bytes(text)
 
     def frame(self, obj: Any) -> bytes:
         return self.text_bytes(json.dumps(obj))
-
-    def take(self) -> bytes:
-        data = bytes(self.out)
-        self.out.clear()
-        return data
 
 
 class Pair:

@@ -1,8 +1,9 @@
-"""A minimal RELAY test client: anyio socket + wsproto client framing + relay_proto.rpc.
+"""A minimal RELAY test client: anyio socket + the suite's WebSocket peer + relay_proto.rpc.
 
 Deliberately tiny and independent of the adapters' high-level API: it answers
-server pings and ACKs events (unless told not to), and lets tests send requests
-and wait for responses and events.
+server pings (:class:`tests._peers.WsPeer` does) and ACKs events (unless told
+not to), and lets tests send requests and wait for responses and events.  It
+tests the emulator, so it may use relay_proto's public codec.
 """
 
 from __future__ import annotations
@@ -15,20 +16,10 @@ from typing import Any
 
 import anyio
 import anyio.abc
-from wsproto import ConnectionType, WSConnection
-from wsproto.connection import ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Message,
-    Ping,
-    RejectConnection,
-    Request,
-    TextMessage,
-)
 
 from relay_proto import rpc as _rpc
+
+from .._peers import WsPeer
 
 
 class Closed(Exception):
@@ -40,7 +31,7 @@ class MiniClient:
 
     def __init__(self, stream: anyio.abc.ByteStream, host: str) -> None:
         self.stream = stream
-        self.ws = WSConnection(ConnectionType.CLIENT)
+        self.peer = WsPeer("client")
         self.host = host
         self.ids = itertools.count(1)
         self.responses: dict[str | int, _rpc.Response | _rpc.ResponseError] = {}
@@ -51,7 +42,8 @@ class MiniClient:
         self.close_reason: str = ""
         self.auto_ack = True
         self._changed = anyio.Event()
-        self._parts: list[str] = []
+        self._write_lock = anyio.Lock()
+        self._early: list[str | bytes] = []
         self.protocol: str | None = None
         self.authorization_state: str | None = None
 
@@ -63,82 +55,82 @@ class MiniClient:
             host, int(port), tls=tls is not None, ssl_context=tls, tls_standard_compatible=False
         )
         client = cls(stream, url_host)
-        await client._send(client.ws.send(Request(host=url_host, target="/")))
-        while True:
-            data = await stream.receive()
-            client.ws.receive_data(data)
-            for event in client.ws.events():
-                if isinstance(event, AcceptConnection):
-                    return client
-                if isinstance(event, RejectConnection):
-                    raise Closed(f"rejected {event.status_code}")
+        client.peer.start(url_host)
+        await client._flush()
+        peer = client.peer
+        while not peer.accepted:
+            # Messages that came with the handshake's answer wait for run().
+            client._early += peer.receive(await stream.receive())
+            if peer.rejected_status is not None:
+                raise Closed(f"rejected {peer.rejected_status}")
+        return client
 
-    async def _send(self, data: bytes) -> None:
-        # The server may have closed on us (some tests provoke it); reads report it.
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await self.stream.send(data)
+    async def _flush(self) -> None:
+        """Write what the peer queued (handshake, messages, pongs, close replies).
+
+        Under a lock: the reader (pongs, ACKs) and the test's task both write,
+        and the bytes must go out in the order the peer queued them.
+        """
+        async with self._write_lock:
+            data = self.peer.take()
+            if data:
+                # The server may have closed on us (some tests provoke it); reads report it.
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await self.stream.send(data)
 
     async def send_text(self, text: str) -> None:
         """Send one text message (silently dropped once the connection is closing)."""
-        if self.ws.state is ConnectionState.OPEN:
-            await self._send(self.ws.send(Message(data=text)))
+        self.peer.send(text)
+        await self._flush()
 
     async def send_bytes(self, data: bytes) -> None:
-        if self.ws.state is ConnectionState.OPEN:
-            await self._send(self.ws.send(Message(data=data)))
+        self.peer.send(data)
+        await self._flush()
 
     async def run(self) -> None:
         """Read loop (run in a task group)."""
+        peer = self.peer
         try:
+            early, self._early = self._early, []
+            for message in early:
+                await self._handle(message)
             while True:
+                data: bytes | None
                 try:
                     data = await self.stream.receive()
                 except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    self.ws.receive_data(None)
-                    data = b""
-                else:
-                    self.ws.receive_data(data)
-                for event in self.ws.events():
-                    await self._handle(event)
+                    data = None
+                for message in peer.receive(data):
+                    await self._handle(message)
+                await self._flush()  # pongs and the reply to a close
                 self._changed.set()
                 self._changed = anyio.Event()
-                if not data or self.close_code is not None:
-                    if self.close_code is None:
-                        self.close_code = 1006
+                if peer.close_code is not None:
+                    self.close_code, self.close_reason = peer.close_code, peer.close_reason
                     return
         finally:
             self._changed.set()
 
-    async def _handle(self, event: object) -> None:
-        if isinstance(event, TextMessage):
-            self._parts.append(event.data)
-            if not event.message_finished:
-                return
-            text = "".join(self._parts)
-            self._parts.clear()
-            self.raw.append(text)
-            msg = _rpc.decode(text)
-            if isinstance(msg, (_rpc.Response, _rpc.ResponseError)):
-                if msg.id is not None:
-                    self.responses[msg.id] = msg
-            elif isinstance(msg, _rpc.Request):
-                self.server_requests.append(msg)
-                if msg.method == "signalwire.event":
-                    self.events.append(msg.params)
-                    if msg.params.get("event_type") == "signalwire.authorization.state":
-                        self.authorization_state = msg.params["params"]["authorization_state"]
-                    if self.auto_ack and msg.id is not None:
-                        await self.send_text(_rpc.encode_result(msg.id, {}))
-                elif msg.id is not None and self.auto_ack:
+    async def _handle(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            self.raw.append(message)
+            return
+        text = message
+        self.raw.append(text)
+        msg = _rpc.decode(text)
+        if isinstance(msg, (_rpc.Response, _rpc.ResponseError)):
+            if msg.id is not None:
+                self.responses[msg.id] = msg
+        elif isinstance(msg, _rpc.Request):
+            self.server_requests.append(msg)
+            if msg.method == "signalwire.event":
+                self.events.append(msg.params)
+                if msg.params.get("event_type") == "signalwire.authorization.state":
+                    self.authorization_state = msg.params["params"]["authorization_state"]
+                if self.auto_ack and msg.id is not None:
                     await self.send_text(_rpc.encode_result(msg.id, {}))
-        elif isinstance(event, BytesMessage):
-            self.raw.append(bytes(event.data))
-        elif isinstance(event, Ping):
-            await self._send(self.ws.send(event.response()))
-        elif isinstance(event, CloseConnection):
-            self.close_code, self.close_reason = event.code, event.reason or ""
-            with contextlib.suppress(Exception):
-                await self._send(self.ws.send(event.response()))
+            elif msg.id is not None and self.auto_ack:
+                await self.send_text(_rpc.encode_result(msg.id, {}))
 
     async def wait(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
         with anyio.fail_after(timeout):
@@ -203,5 +195,6 @@ class MiniClient:
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):
             with contextlib.suppress(Exception):
-                await self._send(self.ws.send(CloseConnection(code=1000)))
+                self.peer.close(1000)
+                await self._flush()
             await self.stream.aclose()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 import pytest
+from trio.testing import MockClock
 
 from relaykit.emulator import Caller
 
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 LONG = [{"type": "silence", "duration": 3600}]  # flat seed form, one simulated hour
 
 
+@pytest.mark.loopback
 async def test_play_controls_and_finish(adapter: Any) -> None:
     async with emulator() as emu:
 
@@ -87,6 +90,7 @@ async def test_record_result_and_controls(adapter: Any) -> None:
     assert requests(emu, "calling.record.pause")[-1]["behavior"] == "silence"
 
 
+@pytest.mark.loopback
 async def test_collect_digits_speech_and_no_input(adapter: Any) -> None:
     async with emulator() as emu:
 
@@ -157,12 +161,15 @@ async def test_fax_send_receive_and_detect(adapter: Any) -> None:
 
         async def handler(call: Any) -> Any:
             await call.answer()
-            tone = await (await call.detect_fax()).wait(timeout=5)
-            sent = await (await call.send_fax("https://example.com/doc.pdf")).wait(timeout=5)
-            received = await (await call.receive_fax()).wait(timeout=5)
+            # A one-page fax takes 6 simulated seconds each way.
+            tone = await (await call.detect_fax()).wait(timeout=30)
+            sent = await (await call.send_fax("https://example.com/doc.pdf")).wait(timeout=30)
+            received = await (await call.receive_fax()).wait(timeout=30)
             return tone, sent, received
 
-        _, (tone, sent, received) = await run_inbound(adapter, emu, handler, script=caller().fax())
+        _, (tone, sent, received) = await run_inbound(
+            adapter, emu, handler, script=caller().fax(), limit=30
+        )
     assert tone.result == "CED"
     assert sent.type == "finished"
     assert sent.success
@@ -210,6 +217,7 @@ def _ended_event(call: Any) -> str:
     return json.dumps(message)
 
 
+@pytest.mark.loopback
 async def test_call_end_completes_every_pending_action_and_wait(adapter: Any) -> None:
     async with emulator() as emu:
 
@@ -307,14 +315,19 @@ async def test_on_completed_callbacks_sync_async_and_failing(
     assert "callback bug" in caplog.text
 
 
-async def test_slow_sync_listener_is_logged(adapter: Any, caplog: pytest.LogCaptureFixture) -> None:
-    import time
-
+async def test_slow_sync_listener_is_logged(
+    adapter: Any, mock_clock: MockClock | None, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="relaykit")
     async with emulator() as emu:
 
         def slow_listener(event: Any) -> None:
-            time.sleep(0.05)
+            # The listener blocks the loop for 50 ms of the runtime's clock: on a
+            # virtual clock, by moving it (a blocking sleep would not).
+            if mock_clock is not None:
+                mock_clock.jump(0.05)
+            else:
+                time.sleep(0.05)
 
         async def handler(call: Any) -> None:
             call.on(adapter.EVENT_CALL_STATE, slow_listener)

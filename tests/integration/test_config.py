@@ -6,17 +6,16 @@ from typing import Any
 
 import pytest
 
+import relay_anyio
 from relaykit import client as api
 from relaykit.client._config import resolve_config
-
-from .conftest import _bound_module
 
 pytestmark = pytest.mark.timeout(10)
 
 
 @pytest.fixture
 def Client() -> Any:
-    return _bound_module("relay_anyio", "asyncio").RelayClient
+    return relay_anyio.RelayClient
 
 
 def test_unbound_client_is_rejected() -> None:

@@ -9,10 +9,10 @@ from typing import Any
 import anyio
 import pytest
 
-from relaykit.emulator import Emulator
+from relaykit.emulator import Caller, Emulator
 
 from ._helpers import requests, run_inbound
-from .conftest import PROJECT, TOKEN, caller, emulator, make_client
+from .conftest import PROJECT, TOKEN, caller, emulator, make_client, transport_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(40)]
 
@@ -27,8 +27,11 @@ def connects(emu: Emulator) -> list[dict[str, Any]]:
 
 
 async def wait_until(predicate: Any, limit: float = 5.0) -> None:
-    """Poll a client-side condition that has no event of its own."""
-    # The client's connection state has no event to wait on; poll it briefly.
+    """Poll a client-side condition that has no event of its own.
+
+    Every 5 ms of the runtime's clock: on the virtual clock each poll is a
+    deterministic step in time, on a real clock a short sleep.
+    """
     with anyio.fail_after(limit):
         while not predicate():  # noqa: ASYNC110
             await anyio.sleep(0.005)
@@ -52,6 +55,7 @@ async def _answered_call(adapter: Any, emu: Emulator, client: Any) -> tuple[Any,
     return got[0], ecall
 
 
+@pytest.mark.loopback
 async def test_reconnect_resumes_and_actions_keep_working(adapter: Any) -> None:
     async with emulator() as emu:
         # The queued request's timeout runs while it waits for the ~1 s reconnect.
@@ -76,6 +80,7 @@ async def test_reconnect_resumes_and_actions_keep_working(adapter: Any) -> None:
             await ecall.wait_ended(timeout=5)
 
 
+@pytest.mark.loopback
 async def test_requests_queued_while_disconnected_go_out_in_order(adapter: Any) -> None:
     async with emulator() as emu:
         client = make_client(adapter, emu, request_timeout=10.0)
@@ -97,6 +102,7 @@ async def test_requests_queued_while_disconnected_go_out_in_order(adapter: Any) 
             assert set(queued) <= set(client.contexts)
 
 
+@pytest.mark.loopback
 async def test_server_ping_is_answered(adapter: Any) -> None:
     async with emulator() as emu, make_client(adapter, emu):
         assert await emu.ping_clients(timeout=5) == 1
@@ -107,6 +113,7 @@ async def test_client_pings_and_survives(adapter: Any) -> None:
         await emu.wait_for_journal("signalwire.ping", count=3, direction="in", timeout=5)
 
 
+@pytest.mark.loopback
 @pytest.mark.parametrize("restart", [False, True], ids=["resume", "restart"])
 async def test_server_disconnect(adapter: Any, restart: bool) -> None:
     async with emulator() as emu:
@@ -126,6 +133,7 @@ async def test_server_disconnect(adapter: Any, restart: bool) -> None:
             assert "more" in client.contexts
 
 
+@pytest.mark.loopback
 async def test_half_open_connection_is_detected(adapter: Any) -> None:
     async with emulator() as emu:
         client = make_client(adapter, emu, ping_interval=0.1, request_timeout=0.3, **FAST_RECONNECT)
@@ -134,6 +142,7 @@ async def test_half_open_connection_is_detected(adapter: Any) -> None:
             await emu.wait_for_journal("signalwire.connect", count=2, direction="in", timeout=10)
 
 
+@pytest.mark.loopback
 async def test_auth_rejection_is_bounded(adapter: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     async with emulator() as emu:
@@ -160,11 +169,15 @@ async def test_reconnect_delays_are_validated(
         adapter.RelayClient(project=PROJECT, token=TOKEN, url="ws://127.0.0.1:9", **delays)
 
 
+@pytest.mark.loopback
 async def test_missing_server_fails_connect(adapter: Any) -> None:
     async with emulator() as emu:
-        url = emu.url
-    client = adapter.RelayClient(project=PROJECT, token=TOKEN, url=url, connect_timeout=1.0)
-    with pytest.raises(ConnectionError):
+        url, transport = emu.url, transport_for(emu)
+    # Its port is free again (loopback), or its memory transport refuses (in memory).
+    client = adapter.RelayClient(
+        project=PROJECT, token=TOKEN, url=url, connect_timeout=1.0, transport=transport
+    )
+    with pytest.raises(ConnectionRefusedError):
         await client.connect()
 
 
@@ -244,7 +257,7 @@ async def test_drain_lets_running_calls_finish(adapter: Any) -> None:
         @client.on_call
         async def on_call(call: Any) -> None:
             await call.answer()
-            play = await call.play([{"type": "silence", "params": {"duration": 50}}])
+            play = await call.play([{"type": "silence", "params": {"duration": 8}}])
             await play.wait()
             await call.hangup()
             finished.set()
@@ -252,6 +265,7 @@ async def test_drain_lets_running_calls_finish(adapter: Any) -> None:
         async with client:
             ecall = await emu.place_call(context="office", script=caller())
             await ecall.wait_state("answered", timeout=5)
+            # Drained within 10 s while the handler still had 8 simulated seconds to play.
             assert await client.drain(timeout=10) is True
             assert finished.is_set()
             assert requests(emu, "signalwire.unreceive")[-1]["contexts"] == ["office"]
@@ -301,6 +315,7 @@ async def test_execute_receive_unreceive(adapter: Any) -> None:
             await emu.place_call(context="support")  # receive() took effect
 
 
+@pytest.mark.loopback
 async def test_dial_answered(adapter: Any) -> None:
     async with emulator() as emu:
         emu.configure_number("+15559876543", "answer", answer_after=1.0)
@@ -378,10 +393,9 @@ async def test_requests_fail_cleanly_when_not_connected(adapter: Any) -> None:
             await client.execute("signalwire.receive", {"contexts": ["x"]})
 
 
-async def test_httpx_transport(adapter: Any, adapter_spec: tuple[str, str]) -> None:
-    if adapter_spec[0] != "relay_anyio":
-        pytest.skip("the httpx-ws transport is an anyio transport")
-    from relay_anyio._httpx import HttpxWsTransport
+@pytest.mark.cases("anyio-asyncio-tcp", "anyio-trio-tcp")  # an anyio transport, on sockets
+async def test_httpx_transport(adapter: Any) -> None:
+    from relay_anyio import HttpxWsTransport
 
     async with emulator() as emu:
 
@@ -396,6 +410,7 @@ async def test_httpx_transport(adapter: Any, adapter_spec: tuple[str, str]) -> N
         assert digits == "5"
 
 
+@pytest.mark.loopback
 async def test_cancelled_caller_still_says_goodbye(adapter: Any) -> None:
     async with emulator() as emu:
         client = make_client(adapter, emu)
@@ -412,12 +427,9 @@ async def test_cancelled_caller_still_says_goodbye(adapter: Any) -> None:
             assert client.connected
 
 
+@pytest.mark.cases("anyio-asyncio-tcp", "anyio-trio-tcp")  # an anyio transport, on sockets
 @pytest.mark.parametrize("fault", ["drop", "server_disconnect"])
-async def test_httpx_transport_reconnects(
-    adapter: Any, adapter_spec: tuple[str, str], fault: str
-) -> None:
-    if adapter_spec[0] != "relay_anyio":
-        pytest.skip("the httpx-ws transport is an anyio transport")
+async def test_httpx_transport_reconnects(adapter: Any, fault: str) -> None:
     from relay_anyio import HttpxWsTransport
 
     async with emulator() as emu:
@@ -435,3 +447,24 @@ async def test_httpx_transport_reconnects(
             assert connects(emu)[-1]["protocol"] == client.relay_protocol
             await call.hangup()
             await ecall.wait_ended(timeout=5)
+
+
+async def test_an_unanswered_call_rings_out(adapter: Any) -> None:
+    """A minute of ringing: virtual on trio (no wall time), 60 ms on asyncio's clock."""
+    async with emulator() as emu:
+        client = make_client(adapter, emu)
+        offered: list[Any] = []
+
+        @client.on_call
+        async def on_call(call: Any) -> None:
+            offered.append(call)
+            await call.wait_for_ended()  # never answers
+
+        async with client:
+            ecall = await emu.place_call(context="office", script=Caller(ring_timeout=60.0))
+            record = await ecall.wait_ended(timeout=120)
+            (call,) = offered
+            await call.wait_for_ended(timeout=5)
+        assert not record.answered
+        assert record.end_reason == "cancel"
+        assert call.state == "ended"

@@ -9,6 +9,8 @@ The seed programs are the seed docs' programs, unchanged but for the import.
 
 For the relay_trio adapter the import line is switched to ``relay_trio``;
 examples that call ``asyncio.run`` are asyncio programs and run on relay_anyio only.
+The client is the child process, so the cases are one per adapter module
+(``CHILD_PROCESS``), over loopback and in real time.
 ``core_blocking.py`` (the sans-IO core on a blocking socket), ``emulator_sansio.py``
 (client and emulator cores in memory) and ``test_my_ivr.py`` (a user's pytest file)
 need no adapter and run once.  ``TESTED_EXAMPLES`` maps
@@ -31,9 +33,9 @@ import pytest
 from relaykit.emulator import Emulator
 
 from ..adapters import test_embedding_examples as embedding_tests
-from .conftest import PROJECT, TOKEN, caller, emulator
+from .conftest import CHILD_PROCESS, PROJECT, TOKEN, caller, emulator
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), CHILD_PROCESS]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -48,7 +50,7 @@ class Example:
     def __init__(
         self,
         name: str,
-        adapter_spec: tuple[str, str],
+        adapter_spec: tuple[str, ...],
         tmp_path: Path,
         source_dir: Path = EXAMPLES,
     ) -> None:
@@ -106,7 +108,7 @@ class Example:
 
 
 @pytest.fixture
-def run_example(adapter_spec: tuple[str, str], tmp_path: Path) -> Any:
+def run_example(adapter_spec: tuple[str, ...], tmp_path: Path) -> Any:
     created: list[Example] = []
 
     def factory(name: str) -> Example:

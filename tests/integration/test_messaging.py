@@ -13,6 +13,7 @@ from .conftest import emulator, make_client
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
 
+@pytest.mark.loopback
 async def test_send_delivered(adapter: Any) -> None:
     async with emulator() as emu:
         completed: list[Any] = []
@@ -74,6 +75,7 @@ async def test_server_rejection_raises(adapter: Any) -> None:
             assert info.value.code == 400
 
 
+@pytest.mark.loopback
 async def test_inbound_message(adapter: Any) -> None:
     async with emulator() as emu:
         client = make_client(adapter, emu, ["office"])

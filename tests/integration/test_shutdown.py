@@ -11,10 +11,11 @@ import anyio
 import pytest
 
 from ._helpers import requests
-from .conftest import caller, emulator
+from .conftest import CHILD_PROCESS, caller, emulator
 from .test_examples import Example
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+# The client is a child process: one case per adapter module, over loopback.
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), CHILD_PROCESS]
 
 PROGRAM = """
 from relay_anyio import RelayClient
@@ -45,7 +46,7 @@ def _program(tmp_path: Path, name: str, grace: float, seconds: float) -> str:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 async def test_running_handler_finishes_before_exit(
-    adapter: Any, adapter_spec: tuple[str, str], tmp_path: Path, signum: signal.Signals
+    adapter: Any, adapter_spec: tuple[str, ...], tmp_path: Path, signum: signal.Signals
 ) -> None:
     name = _program(tmp_path, "graceful.py", grace=10.0, seconds=300.0)  # 0.3 s real
     example = Example(name, adapter_spec, tmp_path, source_dir=tmp_path / "src")
@@ -67,7 +68,7 @@ async def test_running_handler_finishes_before_exit(
 
 
 async def test_grace_period_is_bounded(
-    adapter: Any, adapter_spec: tuple[str, str], tmp_path: Path
+    adapter: Any, adapter_spec: tuple[str, ...], tmp_path: Path
 ) -> None:
     name = _program(tmp_path, "stuck.py", grace=0.2, seconds=3600.0)  # an hour of silence
     example = Example(name, adapter_spec, tmp_path, source_dir=tmp_path / "src")
@@ -85,7 +86,7 @@ async def test_grace_period_is_bounded(
 
 
 async def test_ctrl_c_while_the_server_is_unreachable(
-    adapter: Any, adapter_spec: tuple[str, str], tmp_path: Path
+    adapter: Any, adapter_spec: tuple[str, ...], tmp_path: Path
 ) -> None:
     """run() keeps retrying an unreachable server; Ctrl+C still ends it cleanly."""
     name = _program(tmp_path, "unreachable.py", grace=1.0, seconds=1.0)
@@ -110,7 +111,7 @@ async def test_ctrl_c_while_the_server_is_unreachable(
 
 
 async def test_run_raises_authentication_failed(
-    adapter: Any, adapter_spec: tuple[str, str], tmp_path: Path
+    adapter: Any, adapter_spec: tuple[str, ...], tmp_path: Path
 ) -> None:
     name = _program(tmp_path, "badauth.py", grace=1.0, seconds=1.0)
     example = Example(name, adapter_spec, tmp_path, source_dir=tmp_path / "src")

@@ -1,5 +1,5 @@
 """wss:// to host:port with SIGNALWIRE_RELAY_CA_FILE, JWT authentication, and no
-credentials in any log line."""
+credentials in any log line.  TLS is served on loopback sockets only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import trustme
 
 from ._helpers import requests, run_inbound
-from .conftest import PROJECT, TOKEN, caller, emulator
+from .conftest import PROJECT, TOKEN, caller, emulator, transport_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
@@ -29,6 +29,7 @@ def tls_files(tmp_path: Path) -> tuple[str, str, str]:
     return str(ca_file), str(cert_file), str(key_file)
 
 
+@pytest.mark.sockets
 async def test_wss_host_port_with_custom_ca(
     adapter: Any, tls_files: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,6 +62,7 @@ async def test_wss_host_port_with_custom_ca(
         assert record.prompts == ["Secure hello"]
 
 
+@pytest.mark.sockets
 async def test_wss_rejects_an_unknown_ca(adapter: Any, tls_files: tuple[str, str, str]) -> None:
     _, cert_file, key_file = tls_files
     async with emulator(tls_cert=cert_file, tls_key=key_file) as emu:
@@ -72,7 +74,10 @@ async def test_wss_rejects_an_unknown_ca(adapter: Any, tls_files: tuple[str, str
 async def test_jwt_authentication(adapter: Any) -> None:
     async with emulator(jwt_tokens=["header.payload.signature"]) as emu:
         client = adapter.RelayClient(
-            jwt_token="header.payload.signature", url=emu.url, contexts=["office"]
+            jwt_token="header.payload.signature",
+            url=emu.url,
+            contexts=["office"],
+            transport=transport_for(emu),
         )
         async with client:
             assert client.connected
@@ -85,6 +90,7 @@ def _windows(secret: str, width: int = 10) -> set[str]:
     return {secret[i : i + width] for i in range(max(1, len(secret) - width + 1))}
 
 
+@pytest.mark.loopback  # every library's loggers, httpx-ws's included
 async def test_credentials_never_logged(adapter: Any, caplog: pytest.LogCaptureFixture) -> None:
     # Every logger at DEBUG (ours, the emulator's, and the libraries': wsproto,
     # httpx/httpcore/httpx-ws on the httpx variant), through a connect, a
