@@ -1,8 +1,8 @@
 """In-memory connections between a client and an in-process :class:`Emulator`.
 
 A memory connection is two bounded one-way pipes.  The client holds a
-:class:`MemoryStream` (the :class:`~relaykit.client.ByteStream` its driver
-reads and writes), the emulator the other end, which it serves with the same
+:class:`MemoryStream` (a byte stream, which the driver reads and writes
+through its ``Stream`` wrapper), the emulator the other end, which it serves with the same
 per-connection code as an accepted socket.  No socket, no port, no thread:
 bytes move when a task awaits, so a test's outcome depends only on the order
 the event loop runs its tasks, and under ``trio.testing.MockClock`` only on
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.lowlevel
 
-from relaykit.client import TaskGroup, TransportClosed
+from relaykit.client._runtime import LibraryStream, Stream, TaskGroup, TransportClosed
 
 if TYPE_CHECKING:
     from relaykit.emulator import Emulator
@@ -127,7 +127,7 @@ class _Pipe:
 
 
 class MemoryStream:
-    """The client's end of a memory connection: a :class:`~relaykit.client.ByteStream`.
+    """The client's end of a memory connection, as a byte stream (``receive_some``/``send_all``).
 
     Made by :class:`MemoryTransport` (or :func:`memory_stream_pair`); a client's
     driver is its only user.
@@ -257,8 +257,13 @@ class MemoryTransport:
         tls: bool,
         ca_file: str | None,
         task_group: TaskGroup | None = None,
-    ) -> MemoryStream:
+    ) -> Stream:
         """Connect to the emulator in memory.
+
+        Returns:
+            The client's end as the driver's :class:`~relaykit.client._runtime.Stream`:
+            the shared :class:`~relaykit.client._runtime.LibraryStream` over a
+            :class:`MemoryStream` (the same raw-bytes path as a TCP socket).
 
         Args:
             url: The client's URL; its host must be the emulator's (``emu.url``),
@@ -288,7 +293,11 @@ class MemoryTransport:
         client_end, server_end = memory_stream_pair(self._capacity)
         emu.serve_stream(server_end)  # ConnectionRefusedError when not running
         await anyio.lowlevel.checkpoint()
-        return client_end
+        # MemoryStream raises TransportClosed itself and returns b"" at end of
+        # stream, so there is nothing library-specific left to map.
+        return LibraryStream(
+            client_end, client_end.receive_some, client_end.send_all, MemoryStream.aclose, broken=()
+        )
 
     def __repr__(self) -> str:
         return f"<MemoryTransport to {self._emulator.url}>"
