@@ -92,6 +92,8 @@ class SessionMethods:
         order.  Rejections are the platform's (see :mod:`._sessions`).
         """
         method = "signalwire.connect"
+        # One session per socket: a second connect on an authenticated socket
+        # is a malformed use of the protocol (§3.1: "the first request").
         if conn.session is not None:
             self.conns.respond_error(conn, now, method, req_id, -32600, "Already connected")
             return
@@ -104,6 +106,8 @@ class SessionMethods:
             self.conns.respond_error(conn, now, method, req_id, decided.code, decided.message)
             return
         session, restored = decided
+        # A resume may arrive while the old socket still looks alive (the
+        # client gave up on it first): the session follows the new socket.
         old = session.conn
         if old is not None and old is not conn:
             old.session = None  # the resumed session moves to the new socket
@@ -140,6 +144,8 @@ class SessionMethods:
         )
         # A ping right away: it starts the client's server-ping watchdog (§3.8).
         self.conns.request(conn, now, "signalwire.ping", {})
+        # Events kept while the session had no socket, in their order; the
+        # loop stops if delivering one moved the session away again.
         while session.backlog and session.conn is conn:
             event_type, ev_params = session.backlog.popleft()
             self.deliver(session, now, event_type, ev_params)
