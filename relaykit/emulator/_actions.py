@@ -13,6 +13,13 @@ What the far end does (digits, speech, voicemail, fax tones) comes from the
 call's :class:`~._script.Caller` script; durations are simulated seconds
 turned into real ones through the :class:`~._model.Host`.
 
+:class:`ActionSim` dispatches by kind and simulates the short ones itself
+(play, detect, fax, tap, stream, pay, send_digits, transcribe, ai); the two
+whose timing carries the most behaviour have their own collaborators:
+:class:`~._collect.Collector` (collect, and the second phase of
+play_and_collect) and :class:`~._record.Recorder`.  All three share one
+:class:`~._timeline.Timeline`: one timer per action, one way to finish.
+
 The events follow the shapes of the public wire corpus
 (``/work/shared/wire-corpus/frames.jsonl``; ``tests/emulator/test_corpus_shapes.py``
 compares them kind by kind).  Where the corpus shows no ``state`` (detect,
@@ -22,15 +29,20 @@ official SDK's action objects wait for it (§9.2).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ._model import Host, SimAction, SimCall, call_event, fail, ids, ok
+from ._collect import Collector
+from ._model import Host, SimAction, SimCall, fail, ids, ok
+from ._record import Recorder
 from ._schema import media_duration
+from ._timeline import Timeline
 
 __all__ = ["ACTION_KINDS", "ActionSim"]
 
 #: ``calling.<method>`` -> the action kind it starts (one SimAction each).
+#: The methods are §5.3's action table; ``_world`` routes every one of them to
+#: :meth:`ActionSim.start`.  (``calling.queue.enter`` carries a ``control_id``
+#: too, but a queue is a place, not a media action: ``_rooms`` answers it.)
 ACTION_KINDS: dict[str, str] = {
     "calling.play": "play",
     "calling.record": "record",
@@ -47,7 +59,8 @@ ACTION_KINDS: dict[str, str] = {
     "calling.ai": "ai",
 }
 
-#: The event type of the plain "finished" event that ends the simple kinds.
+#: The event type of the plain "finished" event that ends the simple kinds
+#: (corpus: ``state: finished`` and the ids, nothing else; §5.3's terminal column).
 _FINISHED_EVENT: dict[str, str] = {
     "tap": "calling.call.tap",
     "stream": "calling.call.stream",
@@ -84,58 +97,22 @@ class ActionSim:
     """
 
     def __init__(self, host: Host) -> None:
-        self.host = host
+        self.timeline = Timeline(host)
+        self.collector = Collector(self.timeline)
+        self.recorder = Recorder(self.timeline)
 
-    # ------------------------------------------------------------------ helpers
-    def _event(self, call: SimCall, now: float, event_type: str, params: dict[str, Any]) -> None:
-        """Emit *event_type* about *call* (see :func:`~._model.call_event`)."""
-        call_event(self.host, call, now, event_type, params)
-
-    def _later(
-        self,
-        call: SimCall,
-        action: SimAction,
-        now: float,
-        seconds: float,
-        fn: Callable[[float], None],
-    ) -> None:
-        """Run ``fn(now)`` after *seconds* simulated, as the action's (single) timer.
-
-        A previous timer of the action is cancelled: an action only ever waits
-        for one thing.  ``started``/``remaining`` are kept so that pause can
-        tell how much is left.
-        """
-        if action.timer is not None:
-            action.timer.cancel()
-        action.started = now
-        action.remaining = self.host.scaled(seconds)
-        action.timer = self.host.call_later(now, action.remaining, fn)
-
-    def _done(self, call: SimCall, action: SimAction) -> None:
-        """The action has sent its terminal event: forget it (its control_id is free)."""
-        if action.timer is not None:
-            action.timer.cancel()
-        action.state = "done"
-        call.actions.pop(action.control_id, None)
-
-    def _prompt_left(self, call: SimCall, now: float) -> float:
-        """Simulated seconds until every prompt now playing on *call* has finished.
-
-        A caller answers a menu after hearing it: collect results are timed
-        from the end of the prompts, not from the collect request.
-        """
-        left = 0.0
-        for act in call.actions.values():
-            if act.kind in ("play", "play_and_collect") and act.state == "playing":
-                left = max(left, (act.remaining - (now - act.started)) / self.host.time_scale)
-        return left
-
+    # ------------------------------------------------------------------ queries
     def running(self, call: SimCall, kind: str) -> bool:
         """True if *call* has a running action of *kind* (e.g. an AI session)."""
         return any(a.kind == kind for a in call.actions.values())
 
     def end_all(self, call: SimCall, now: float) -> None:
-        """The call is ending: every running action sends its terminal event (§6.1)."""
+        """The call is ending: every running action sends its terminal event (§6.1).
+
+        Called between the call's ``ending`` and ``ended`` states, so a client
+        sees each action finish (``error``, ``no_input``, ...) before the call
+        is gone.  A copy of the table is walked: each end removes its action.
+        """
         for action in list(call.actions.values()):
             self.terminate_action(call, action, now, "hangup")
 
@@ -144,9 +121,20 @@ class ActionSim:
         """Start a *kind* action from its request *params*; returns the RELAY result.
 
         The result comes first and the action's events after it (the server
-        defers events emitted while a request is handled, §3.4).  A
-        ``control_id`` already running on the call is a ``409``, as is a second
-        transcription.
+        defers events emitted while a request is handled).  A ``control_id``
+        already running on the call is a ``409``, as is a second
+        transcription (§3.9).
+
+        Args:
+            call: The call the request named (known and not ended: the world
+                checked).
+            kind: One of the :data:`ACTION_KINDS` values.
+            params: The request's params, already schema-checked.
+            now: Loop time.
+
+        Returns:
+            The RELAY result: ``200`` with ``call_id``, ``control_id`` and the
+            kind's message (the GUIDE's texts, §5), or the ``409``.
         """
         control_id = params["control_id"]
         if control_id in call.actions:
@@ -155,6 +143,7 @@ class ActionSim:
             return fail("409", "calling.transcribe: a transcription is already running")
         action = SimAction(kind=kind, control_id=control_id, params=params, started=now)
         call.actions[control_id] = action
+        # §5's results carry call_id and control_id; the message is per kind.
         result = ok("Started", call_id=call.call_id, control_id=control_id)
         if kind == "play":
             self.start_play(call, action, now)
@@ -165,10 +154,10 @@ class ActionSim:
             result["message"] = "Playing and collecting"
         elif kind == "collect":
             action.phase = "collect"
-            self.begin_collect(call, action, now, params)
+            self.collector.begin(call, action, now, params)
             result["message"] = "Collecting"
         elif kind == "record":
-            self.start_record(call, action, now)
+            self.recorder.start(call, action, now)
             result["message"] = "Recording"
         elif kind == "detect":
             self.start_detect(call, action, now)
@@ -181,22 +170,24 @@ class ActionSim:
             digits = params["digits"]
             call.record.digits_sent.append(digits)
             seconds = sum(0.5 if c == "w" else 1.0 if c == "W" else 0.1 for c in digits)
-            self._later(
+            self.timeline.later(
                 call, action, now, seconds, lambda t: self.terminate_action(call, action, t, "stop")
             )
             result["message"] = "Sending Digits"
         elif kind == "tap":
+            # Tapping starts at once and runs until stopped or the call ends.
             tapping = {"state": "tapping", "tap": params["tap"], "device": _tap_device(params)}
-            self._event(call, now, "calling.call.tap", {**ids(call, action), **tapping})
+            self.timeline.event(call, now, "calling.call.tap", {**ids(call, action), **tapping})
             result["source_device"] = _TAP_SOURCE
             result["message"] = "Tapping"
         elif kind == "stream":
-            self._event(
+            self.timeline.event(
                 call, now, "calling.call.stream", self._stream_params(call, action, "streaming")
             )
             result["message"] = "Streaming"
         elif kind == "pay":
-            self._later(call, action, now, 5.0, lambda t: self._pay_done(call, action, t))
+            # A caller takes a few seconds to key in a card; then it succeeds.
+            self.timeline.later(call, action, now, 5.0, lambda t: self._pay_done(call, action, t))
             result["message"] = "Collecting payment"
         else:  # transcribe, ai: run until stopped or the call ends
             result["message"] = "Transcribing" if kind == "transcribe" else "AI session started"
@@ -208,10 +199,15 @@ class ActionSim:
         """``calling.<kind>.<verb>`` on a running action: stop, pause, resume, volume, ...
 
         An unknown or finished ``control_id`` is a ``404``; a verb the kind
-        does not support (pausing a detect) is a ``400``.
+        does not support (pausing a detect) is a ``400``.  The schema has
+        already limited *method* to §5.3's sub-command column, so the verbs
+        that reach the end here are pause and resume.
+
+        Returns:
+            The RELAY result of the sub-command.
         """
         action = call.actions.get(params["control_id"])
-        verb = method.rsplit(".", 1)[1]
+        verb = method.rsplit(".", 1)[1]  # "calling.play.pause" -> "pause"
         if action is None or action.state == "done":
             return fail(
                 "404", f"{method}: no active action with control_id {params['control_id']!r}"
@@ -220,23 +216,27 @@ class ActionSim:
             self.terminate_action(call, action, now, "stop")
             return ok("Stopped")
         if verb == "volume":
+            # Nothing to hear in a simulation: the level is only remembered.
             action.params["volume"] = params["volume"]
             return ok("Volume set")
         if verb == "start_input_timers":
-            return self.start_input_timers(call, action, now)
+            return self.collector.start_input_timers(call, action, now)
         if action.kind == "play":
             if verb == "pause":
                 return self.pause_play(call, action, now)
             return self.resume_play(call, action, now)
         if action.kind == "record":
             if verb == "pause":
-                return self.pause_record(call, action, now)
-            return self.resume_record(call, action, now)
+                return self.recorder.pause(call, action, now)
+            return self.recorder.resume(call, action, now)
         return fail("400", f"{method} is not supported by a {action.kind} action")
 
     # ------------------------------------------------------------------ pay, stream
     def _pay_params(self, call: SimCall, action: SimAction, progress: str) -> dict[str, Any]:
         """A ``calling.call.pay`` event: progress is in ``for``, there is no ``state``.
+
+        (§9 item 3: the Python SDK waits for ``state``, JS reads these fields;
+        the terminal event therefore carries both.)
 
         Shape from the corpus (2025 capture, ``for: payment-completed``): the
         status URL, ``error_type``, ``payment_method`` and masked card fields.
@@ -246,12 +246,17 @@ class ActionSim:
             "status_url": action.params.get("status_url", ""),
             "status_url_method": "POST",
             "for": progress,
+            # Empty on success, as captured; failures name the caller's hangup.
             "error_type": "" if progress == "payment-completed" else "user-hangup",
             "payment_method": "credit-card",
         }
 
     def _pay_done(self, call: SimCall, action: SimAction, now: float) -> None:
-        """The simulated caller entered a card: ``payment-completed`` ends the action."""
+        """The simulated caller entered a card: ``payment-completed`` ends the action.
+
+        The card fields are masked as in the corpus's capture (only the last
+        four digits in clear); the numbers are a well-known test card's.
+        """
         card = {
             "payment_card_number": "************1111",
             "payment_card_type": "visa",
@@ -265,11 +270,15 @@ class ActionSim:
             **card,
             "state": "finished",
         }
-        self._event(call, now, "calling.call.pay", params)
-        self._done(call, action)
+        self.timeline.event(call, now, "calling.call.pay", params)
+        self.timeline.done(call, action)
 
     def _stream_params(self, call: SimCall, action: SimAction, state: str) -> dict[str, Any]:
-        """A ``calling.call.stream`` event (corpus: ``state``, ``url``, ``name``)."""
+        """A ``calling.call.stream`` event (corpus: ``state``, ``url``, ``name``).
+
+        ``name`` appears only when the request gave one: the corpus's events
+        without a name have no ``name`` key at all, not a null.
+        """
         params = {**ids(call, action), "state": state, "url": action.params["url"]}
         if action.params.get("name") is not None:
             params["name"] = action.params["name"]
@@ -277,9 +286,17 @@ class ActionSim:
 
     # ------------------------------------------------------------------ play
     def start_play(self, call: SimCall, action: SimAction, now: float) -> None:
-        """Begin playing ``action.params["play"]`` (also the first phase of play_and_collect)."""
+        """Begin playing ``action.params["play"]`` (also the first phase of play_and_collect).
+
+        Every item is written to ``CallRecord.prompts`` (so a test can assert
+        what the caller heard) and the play lasts the sum of the items'
+        :func:`~._schema.media_duration`, times ``loop``.  ``loop: 0`` plays
+        until stopped (§5.3, unconfirmed on the wire); it never ends a
+        play_and_collect, whose collect must still happen.
+        """
         media = action.params["play"]
         for item in media:
+            # Both the wire shape and the flat SEED shape (see _schema._media_item).
             params = item.get("params", item)
             kind = item.get("type")
             if kind == "tts":
@@ -292,31 +309,45 @@ class ActionSim:
                 call.record.prompts.append(f"ringtone:{params.get('name')}")
         total = sum(media_duration(item) for item in media)
         loop = action.params.get("loop", 1)
+        # ``loop`` is only on calling.play (the schema types it as an int).
         if isinstance(loop, int) and loop > 1:
             total *= loop
         action.state = "playing"
-        call.prompt_at = now
-        self._event(call, now, "calling.call.play", {**ids(call, action), "state": "playing"})
+        call.prompt_at = now  # audio towards the caller: a "listen" recording hears it
+        self.timeline.event(
+            call, now, "calling.call.play", {**ids(call, action), "state": "playing"}
+        )
         if loop == 0 and action.kind == "play":
             action.started, action.remaining = now, float("inf")  # until stopped
             return
-        self._later(call, action, now, total, lambda t: self._play_finished(call, action, t))
+        self.timeline.later(
+            call, action, now, total, lambda t: self._play_finished(call, action, t)
+        )
 
     def _play_finished(
         self, call: SimCall, action: SimAction, now: float, state: str = "finished"
     ) -> None:
+        """The play ended with *state* (``finished``, or ``error`` on hangup).
+
+        For play_and_collect a ``calling.call.play`` finished is *not* the end
+        (§5.3): the collect phase starts on the same action and control_id,
+        and only its final ``calling.call.collect`` ends it.
+        """
         action.timer = None
         call.prompt_at = now
-        self._event(call, now, "calling.call.play", {**ids(call, action), "state": state})
+        self.timeline.event(call, now, "calling.call.play", {**ids(call, action), "state": state})
         if action.kind == "play_and_collect" and state == "finished":
             action.phase = "collect"
             action.state = "collecting"
-            self.begin_collect(call, action, now, action.params["collect"])
+            self.collector.begin(call, action, now, action.params["collect"])
         else:
-            self._done(call, action)
+            self.timeline.done(call, action)
 
     def pause_play(self, call: SimCall, action: SimAction, now: float) -> dict[str, Any]:
-        """``calling.play.pause``."""
+        """``calling.play.pause``: hold the end timer, keeping the real seconds left.
+
+        Pausing a play that is not playing is a no-op 200 (idempotent for retries).
+        """
         if action.state != "playing":
             return ok("Paused")
         if action.timer is not None:
@@ -324,283 +355,40 @@ class ActionSim:
             action.timer = None
         action.remaining -= now - action.started
         action.state = "paused"
-        self._event(call, now, "calling.call.play", {**ids(call, action), "state": "paused"})
+        self.timeline.event(
+            call, now, "calling.call.play", {**ids(call, action), "state": "paused"}
+        )
         return ok("Paused")
 
     def resume_play(self, call: SimCall, action: SimAction, now: float) -> dict[str, Any]:
-        """``calling.play.resume``."""
+        """``calling.play.resume``: re-arm what was left (an endless loop stays endless)."""
         if action.state != "paused":
             return ok("Resumed")
         action.state = "playing"
-        self._event(call, now, "calling.call.play", {**ids(call, action), "state": "playing"})
+        self.timeline.event(
+            call, now, "calling.call.play", {**ids(call, action), "state": "playing"}
+        )
         if action.remaining != float("inf"):
-            left = action.remaining / self.host.time_scale
-            self._later(call, action, now, left, lambda t: self._play_finished(call, action, t))
-        return ok("Resumed")
-
-    # ------------------------------------------------------------------ collect
-    def begin_collect(
-        self, call: SimCall, action: SimAction, now: float, spec: dict[str, Any]
-    ) -> None:
-        """Start the collect phase: decide from the script what the caller does."""
-        step = call.steps.popleft() if call.steps else None
-        digits, speech = spec.get("digits"), spec.get("speech")
-        flags = {**action.params, **spec}
-        initial = float(spec.get("initial_timeout", 5.0))
-        react = 0.5 + self._prompt_left(call, now)
-        result: dict[str, Any]
-        if step is not None and step.action == "press" and isinstance(digits, dict):
-            terminators = str(digits.get("terminators", ""))
-            limit = int(digits["max"])
-            got, term = "", ""
-            for ch in step.value:
-                if ch in terminators:
-                    term = ch
-                    break
-                got += ch
-                if len(got) >= limit:
-                    break
-            delay = react + 0.3 * (len(got) + len(term))
-            if not term and len(got) < limit:
-                delay += float(digits.get("digit_timeout", 5.0))
-            result = {"type": "digit", "params": {"digits": got, "terminator": term}}
-        elif step is not None and step.action == "say" and isinstance(speech, dict):
-            delay = react + 0.06 * len(step.value) + float(speech.get("end_silence_timeout", 1.0))
-            result = {"type": "speech", "params": {"text": step.value, "confidence": 0.95}}
-            if flags.get("partial_results"):
-                words = step.value.split()
-                partial = {
-                    "type": "speech",
-                    "params": {"text": " ".join(words[: max(1, len(words) // 2)])},
-                }
-                self._later(
-                    call,
-                    action,
-                    now,
-                    delay / 2,
-                    lambda t: self._collect_partial(call, action, t, partial, delay / 2),
-                )
-                self._note_input(call, result)
-                action.pending_input = None
-                action.final = result
-                return
-        elif step is not None and step.action in ("press", "say"):
-            delay = react + 0.3 * len(step.value)
-            result = {"type": "no_match"}
-        else:
-            delay = initial
-            result = {"type": "no_input"}
-        self._note_input(call, result)
-        if result["type"] != "no_input" and flags.get("send_start_of_input"):
-            self._event(
-                call,
-                now,
-                "calling.call.collect",
-                {
-                    **ids(call, action),
-                    "final": False,
-                    "state": "collecting",
-                    "result": {"type": "start_of_input"},
-                },
+            # ``remaining`` is real seconds; later() takes simulated ones.
+            left = action.remaining / self.timeline.host.time_scale
+            self.timeline.later(
+                call, action, now, left, lambda t: self._play_finished(call, action, t)
             )
-        if result["type"] == "no_input" and flags.get("start_input_timers") is True:
-            action.pending_input = (delay, result)  # armed by collect.start_input_timers
-            return
-        self._later(
-            call, action, now, delay, lambda t: self._collect_final(call, action, t, result)
-        )
-
-    def _note_input(self, call: SimCall, result: dict[str, Any]) -> None:
-        call.record.inputs.append({"type": result["type"], **result.get("params", {})})
-
-    def _collect_partial(
-        self, call: SimCall, action: SimAction, now: float, partial: dict[str, Any], rest: float
-    ) -> None:
-        self._event(
-            call,
-            now,
-            "calling.call.collect",
-            {**ids(call, action), "final": False, "state": "collecting", "result": partial},
-        )
-        final, action.final = action.final or {"type": "no_input"}, None
-        self._later(call, action, now, rest, lambda t: self._collect_final(call, action, t, final))
-
-    def _collect_final(
-        self, call: SimCall, action: SimAction, now: float, result: dict[str, Any]
-    ) -> None:
-        action.timer = None
-        if result.get("type") in ("digit", "speech", "no_match"):
-            call.caller_at = now
-        self._event(
-            call,
-            now,
-            "calling.call.collect",
-            {**ids(call, action), "final": True, "state": "finished", "result": result},
-        )
-        self._done(call, action)
-
-    def start_input_timers(self, call: SimCall, action: SimAction, now: float) -> dict[str, Any]:
-        """``calling.collect.start_input_timers``: arm a deferred no_input timer."""
-        if action.pending_input is not None:
-            delay, result = action.pending_input
-            action.pending_input = None
-            self._later(
-                call, action, now, delay, lambda t: self._collect_final(call, action, t, result)
-            )
-        return ok("Timers started")
-
-    # ------------------------------------------------------------------ record
-    @staticmethod
-    def _record_echo(action: SimAction) -> dict[str, Any]:
-        """The ``record`` object of record events: the request's, with audio defaults.
-
-        The corpus's record events always spell out ``audio.format``,
-        ``direction`` and ``stereo`` (defaults mp3, speak, false) even when the
-        request left them out.
-        """
-        record = action.params["record"]
-        audio = {"format": "mp3", "direction": "speak", "stereo": False, **record.get("audio", {})}
-        return {**record, "audio": audio}
-
-    def start_record(self, call: SimCall, action: SimAction, now: float) -> None:
-        """Begin a recording; its length comes from the script (voicemail or ``say``)."""
-        audio = action.params["record"].get("audio", {})
-        if call.script.kind == "voicemail":
-            action.content = call.script.message_seconds
-        elif call.steps and call.steps[0].action == "say":
-            action.content = max(1.0, 0.06 * len(call.steps.popleft().value))
-        action.state = "recording"
-        action.elapsed = 0.0
-        action.opened = now
-        self._event(
-            call,
-            now,
-            "calling.call.record",
-            {**ids(call, action), "state": "recording", "record": self._record_echo(action)},
-        )
-        if action.content > 0:
-            end_silence = float(audio.get("end_silence_timeout", 1.0))
-            if end_silence > 0:
-                self._later(
-                    call,
-                    action,
-                    now,
-                    action.content + end_silence,
-                    lambda t: self.finish_record(call, action, t),
-                )
-            else:
-                action.started = now
-        else:
-            initial = float(audio.get("initial_timeout", 5.0))
-            if initial > 0:
-                self._later(
-                    call, action, now, initial, lambda t: self._record_no_input(call, action, t)
-                )
-            else:
-                action.started = now
-
-    def _record_no_input(self, call: SimCall, action: SimAction, now: float) -> None:
-        action.timer = None
-        if self._heard(call, action, now):
-            # There was audio in the recorded direction(s) (e.g. a whole-call
-            # "both" recording while prompts play): keep recording until
-            # calling.record.stop or the end of the call.
-            return
-        self._event(
-            call,
-            now,
-            "calling.call.record",
-            {**ids(call, action), "state": "no_input", "record": self._record_echo(action)},
-        )
-        self._done(call, action)
-
-    def _heard(self, call: SimCall, action: SimAction, now: float) -> bool:
-        """Was there audio in the recording's direction(s) since it began?
-
-        ``listen`` hears the prompts played to the caller, ``speak`` (the
-        default) hears the caller's digits and speech, ``both`` hears either.
-        """
-        direction = action.params["record"].get("audio", {}).get("direction", "speak")
-        opened = action.opened
-        if direction in ("listen", "both") and (
-            (call.prompt_at is not None and call.prompt_at >= opened)
-            or self._prompt_left(call, now) > 0
-        ):
-            return True
-        return direction in ("speak", "both") and (
-            call.caller_at is not None and call.caller_at >= opened
-        )
-
-    def finish_record(self, call: SimCall, action: SimAction, now: float) -> None:
-        """Finish a recording with url, duration and size (top-level and under ``record``)."""
-        if action.state == "recording":
-            action.elapsed += now - action.started
-        duration = round(action.elapsed / self.host.time_scale, 3)
-        if action.content > 0:
-            duration = min(duration, action.content) if duration else action.content
-        audio = action.params["record"].get("audio", {})
-        fmt = audio.get("format", "mp3") if audio.get("format") in ("mp3", "wav") else "mp3"
-        url = f"https://recordings.relaykit.invalid/{call.call_id}/{action.control_id}.{fmt}"
-        size = int(duration * (16000 if fmt == "wav" else 2000))
-        call.record.recordings.append({"url": url, "duration": duration, "size": size})
-        echo = {**self._record_echo(action), "url": url, "duration": duration, "size": size}
-        self._event(
-            call,
-            now,
-            "calling.call.record",
-            {
-                **ids(call, action),
-                "state": "finished",
-                "url": url,
-                "duration": duration,
-                "size": size,
-                "record": echo,
-            },
-        )
-        self._done(call, action)
-
-    def pause_record(self, call: SimCall, action: SimAction, now: float) -> dict[str, Any]:
-        """``calling.record.pause``."""
-        if action.state == "recording":
-            action.elapsed += now - action.started
-            if action.timer is not None:
-                action.timer.cancel()
-                action.remaining -= now - action.started
-                action.timer = None
-            action.state = "paused"
-            self._event(
-                call,
-                now,
-                "calling.call.record",
-                {**ids(call, action), "state": "paused", "record": self._record_echo(action)},
-            )
-        return ok("Paused")
-
-    def resume_record(self, call: SimCall, action: SimAction, now: float) -> dict[str, Any]:
-        """``calling.record.resume``."""
-        if action.state == "paused":
-            action.state = "recording"
-            action.started = now
-            self._event(
-                call,
-                now,
-                "calling.call.record",
-                {
-                    **ids(call, action),
-                    "state": "recording",
-                    "record": self._record_echo(action),
-                },
-            )
-            if action.remaining > 0 and action.content > 0:
-                left = action.remaining
-                action.timer = self.host.call_later(
-                    now, left, lambda t: self.finish_record(call, action, t)
-                )
         return ok("Resumed")
 
     # ------------------------------------------------------------------ detect
     def start_detect(self, call: SimCall, action: SimAction, now: float) -> None:
-        """Schedule detect results from the script kind (machine/human/fax) or digits."""
+        """Schedule detect results from the script kind (machine/human/fax) or digits.
+
+        The results and their order are the corpus's (§6.8): a voicemail is
+        ``MACHINE``, then -- with ``detect_message_end`` (default true, §4.5)
+        -- ``NOT_READY`` while the greeting plays and ``READY`` with the beep;
+        a person is ``HUMAN``; anything else is ``UNKNOWN``.  A fax detect
+        hears the fax's tone (``CED`` by default), a digit detect the next
+        ``press`` step, filtered to the allowed digits.  The delays are
+        simulated seconds between results, long enough to look like a real
+        detector and short enough for tests.
+        """
         det = action.params["detect"]
         dtype, dparams = det["type"], det.get("params", {}) or {}
         kind = call.script.kind
@@ -624,6 +412,7 @@ class ActionSim:
                 pressed = "".join(ch for ch in call.steps.popleft().value if ch in allowed)
                 if pressed:
                     results.append((1.0, {"event": pressed}))
+        # §4.5: the overall ``timeout`` is a sibling of ``detect``, not inside it.
         timeout = float(action.params.get("timeout", 30.0))
         self._detect_step(call, action, now, dtype, results, timeout)
 
@@ -636,8 +425,14 @@ class ActionSim:
         results: list[tuple[float, dict[str, Any]]],
         timeout: float,
     ) -> None:
+        """Arm the next of *results*, or the end of the detect when none are left.
+
+        With no result at all (nothing to detect), the detect waits out its
+        ``timeout`` (§4.5, default 30 s); after the last result it ends at
+        once (the action's state is no longer ``running`` then).
+        """
         if not results:
-            self._later(
+            self.timeline.later(
                 call,
                 action,
                 now,
@@ -649,8 +444,9 @@ class ActionSim:
         delay, result = results.pop(0)
 
         def fire(t: float) -> None:
+            # Each result is its own event, with no ``state`` (corpus shape).
             call.record.detections.append(str(result["event"]))
-            self._event(
+            self.timeline.event(
                 call,
                 t,
                 "calling.call.detect",
@@ -661,11 +457,15 @@ class ActionSim:
             else:
                 self.finish_detect(call, action, t, dtype)
 
-        self._later(call, action, now, delay, fire)
+        self.timeline.later(call, action, now, delay, fire)
 
     def finish_detect(self, call: SimCall, action: SimAction, now: float, dtype: str) -> None:
-        """Terminal detect event; ``state`` mirrored for the official SDK (§9.2)."""
-        self._event(
+        """Terminal detect event; ``state`` mirrored for the official SDK (§9.2).
+
+        Server-shaped sources end a detect with ``detect.params.event:
+        finished``; the mirrored ``state`` lets clients keyed on it end too.
+        """
+        self.timeline.event(
             call,
             now,
             "calling.call.detect",
@@ -675,17 +475,21 @@ class ActionSim:
                 "detect": {"type": dtype, "params": {"event": "finished"}},
             },
         )
-        self._done(call, action)
+        self.timeline.done(call, action)
 
     # ------------------------------------------------------------------ fax
     def start_fax(self, call: SimCall, action: SimAction, now: float) -> None:
         """send_fax / receive_fax: a page, then finished (success iff the far end is a fax)."""
         direction = "send" if action.kind == "send_fax" else "receive"
-        self._later(call, action, now, 3.0, lambda t: self._fax_page(call, action, t, direction))
+        # About 3 s of T.30 handshake, then 3 s for the one page.
+        self.timeline.later(
+            call, action, now, 3.0, lambda t: self._fax_page(call, action, t, direction)
+        )
 
     def _fax_page(self, call: SimCall, action: SimAction, now: float, direction: str) -> None:
+        """A fax far end transfers one page (``fax.type: page``); anything else never does."""
         if call.script.kind == "fax":
-            self._event(
+            self.timeline.event(
                 call,
                 now,
                 "calling.call.fax",
@@ -694,7 +498,7 @@ class ActionSim:
                     "fax": {"type": "page", "params": {"direction": direction, "pages": "1"}},
                 },
             )
-        self._later(
+        self.timeline.later(
             call, action, now, 3.0, lambda t: self.finish_fax(call, action, t, direction, None)
         )
 
@@ -702,6 +506,8 @@ class ActionSim:
         self, call: SimCall, action: SimAction, now: float, direction: str, why: str | None
     ) -> None:
         """Terminal fax event (``fax.type`` finished; ``state`` mirrored for the SDK, §9.2)."""
+        # Only a fax machine at the far end can complete a fax; a stop or a
+        # hangup (*why*) fails it with that reason as ``result_text``.
         success = why is None and call.script.kind == "fax"
         text = why or ("" if success else "remote end is not a fax machine")
         document = action.params.get("document", f"https://fax.relaykit.invalid/{call.call_id}.pdf")
@@ -711,11 +517,12 @@ class ActionSim:
             "remote_identity": call.record.from_number,
             "document": document,
             "success": success,
+            # "1231" is the corpus's success code; "1212" is ours for a failure.
             "result": "1231" if success else "1212",
             "result_text": text,
             "pages": "1" if success else "0",
         }
-        self._event(
+        self.timeline.event(
             call,
             now,
             "calling.call.fax",
@@ -725,11 +532,17 @@ class ActionSim:
                 "fax": {"type": "finished", "params": params},
             },
         )
-        self._done(call, action)
+        self.timeline.done(call, action)
 
     # ------------------------------------------------------------------ ending actions
     def terminate_action(self, call: SimCall, action: SimAction, now: float, why: str) -> None:
-        """End *action* with its kind's terminal event (``why``: ``"stop"`` or ``"hangup"``)."""
+        """End *action* with its kind's terminal event (``why``: ``"stop"`` or ``"hangup"``).
+
+        Each kind ends the way §5.3's terminal column says: a stopped play
+        ``finished`` and a hung-up one ``error``; a collect ``no_input`` or
+        ``error``; a recording ``finished`` with what it captured so far; a
+        detect or fax its finished event; the simple kinds ``finished``.
+        """
         kind = action.kind
         if action.timer is not None:
             action.timer.cancel()
@@ -739,21 +552,23 @@ class ActionSim:
         ):
             self._play_finished(call, action, now, "finished" if why == "stop" else "error")
             if kind == "play_and_collect":
-                self._done(call, action)
+                self.timeline.done(call, action)
             return
         if kind in ("collect", "play_and_collect"):
             if action.phase != "collect" and kind == "play_and_collect":
-                self._event(
+                # Stopped while still playing: the play half ends first.
+                self.timeline.event(
                     call, now, "calling.call.play", {**ids(call, action), "state": "finished"}
                 )
-            self._collect_final(
+            self.collector.final(
                 call, action, now, {"type": "no_input" if why == "stop" else "error"}
             )
         elif kind == "record":
+            # A recording that already ended (no_input) has nothing to report.
             if action.state in ("recording", "paused"):
-                self.finish_record(call, action, now)
+                self.recorder.finish(call, action, now)
             else:
-                self._done(call, action)
+                self.timeline.done(call, action)
         elif kind == "detect":
             self.finish_detect(call, action, now, action.params["detect"]["type"])
         elif kind in ("send_fax", "receive_fax"):
@@ -767,11 +582,13 @@ class ActionSim:
             # ``state`` is not in the corpus's pay events; mirrored on the terminal
             # one so that clients keyed on ``state`` (ours, the official SDK) end too.
             params = {**self._pay_params(call, action, progress), "state": "finished"}
-            self._event(call, now, "calling.call.pay", params)
-            self._done(call, action)
+            self.timeline.event(call, now, "calling.call.pay", params)
+            self.timeline.done(call, action)
         elif kind == "transcribe":
-            duration = round((now - action.started) / self.host.time_scale, 3)
-            self._event(
+            # The corpus's transcribe end: url, recording_id, duration, size.
+            # The transcript covers the simulated time it ran (size: ~100 B/s).
+            duration = round((now - action.started) / self.timeline.host.time_scale, 3)
+            self.timeline.event(
                 call,
                 now,
                 "calling.call.transcribe",
@@ -784,18 +601,16 @@ class ActionSim:
                     "size": int(duration * 100),
                 },
             )
-            self._done(call, action)
-        elif kind == "queue":
-            self._done(call, action)
+            self.timeline.done(call, action)
         elif kind == "stream":
-            self._event(
+            self.timeline.event(
                 call, now, "calling.call.stream", self._stream_params(call, action, "finished")
             )
-            self._done(call, action)
+            self.timeline.done(call, action)
         else:  # tap, ai, send_digits: a plain finished state
             extra: dict[str, Any] = {}
             if kind == "tap":
                 extra = {"tap": action.params["tap"], "device": _tap_device(action.params)}
             finished = {**ids(call, action), "state": "finished", **extra}
-            self._event(call, now, _FINISHED_EVENT[kind], finished)
-            self._done(call, action)
+            self.timeline.event(call, now, _FINISHED_EVENT[kind], finished)
+            self.timeline.done(call, action)

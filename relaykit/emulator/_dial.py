@@ -40,14 +40,14 @@ __all__ = ["Dialer"]
 class _Dial:
     """A device plan being rung (calling.dial, calling.connect, calling.begin)."""
 
-    tag: str
-    session: ServerSession
-    groups: list[list[dict[str, Any]]]
+    tag: str  # the client's tag: it names the dial and is put on every leg's events
+    session: ServerSession  # who dialed: gets the legs' states and the outcome
+    groups: list[list[dict[str, Any]]]  # the device plan, rung group by group
     controller: SimCall | None = None  # the call to bridge to: set for calling.connect
     index: int = 0  # the group now ringing
     legs: list[SimCall] = field(default_factory=list)  # that group's legs
     winner: SimCall | None = None
-    last_reason: str = "noAnswer"
+    last_reason: str = "noAnswer"  # why the latest leg failed (the plan's failure reason)
 
 
 class Dialer:
@@ -61,6 +61,8 @@ class Dialer:
     def __init__(self, host: Host, calls: Calls) -> None:
         self.host = host
         self.calls = calls
+        # Dialed number or SIP URI -> how it answers; unknown numbers use the
+        # NumberBehavior default (answer after one simulated second).
         self.numbers: dict[str, NumberBehavior] = {}
 
     def methods(self) -> dict[str, CallMethod]:
@@ -93,11 +95,22 @@ class Dialer:
 
     # ------------------------------------------------------------------ dial / connect
     def dial(self, session: ServerSession, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.dial`` (§5.1): ring the plan; the answer is only "Dialing".
+
+        The result has no ``call_id`` (§5.1): the client learns the winning
+        leg from ``calling.call.dial``, matched by its tag.
+        """
         dial = _Dial(tag=params["tag"], session=session, groups=params["devices"])
         self._ring_group(dial, now)
         return ok("Dialing")
 
     def begin(self, session: ServerSession, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.begin`` (§5.1, deprecated): dial one device, its call_id in the result.
+
+        Unlike ``calling.dial`` the leg exists at once, so the result names it
+        (``call_id``, ``node_id``), as PY2 reads it (§5.1).  The tag is
+        optional here; one is made up so that the legs' events carry one.
+        """
         dial = _Dial(
             tag=params.get("tag") or self.host.new_id("tag"),
             session=session,
@@ -108,6 +121,12 @@ class Dialer:
         return ok("Call started", call_id=leg.call_id, node_id=leg.node_id)
 
     def _m_connect(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.connect`` (§5.2): bridge an answered call to a new leg or a call.
+
+        A call already bridged is a 409, an unanswered one a 400 (§3.9).  The
+        plan is rung for the call's own session, which receives the legs'
+        states; the outcome comes as ``calling.call.connect`` on *call*.
+        """
         if call.peer is not None:
             return fail("409", "calling.connect: call is already connected")
         if call.state != "answered":
@@ -129,12 +148,21 @@ class Dialer:
         return ok("connecting")
 
     def _m_disconnect(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``calling.disconnect`` (§5.2): unbridge; both calls stay up."""
         if call.peer is None:
             return fail("400", "calling.disconnect: call is not connected")
         self.calls.unbridge(call, call.peer, now)
         return ok("Disconnecting")
 
     def _ring_group(self, dial: _Dial, now: float) -> None:
+        """Ring every device of the plan's current group at once (§4.1: parallel).
+
+        Each device becomes an outbound leg that goes ``created`` then
+        ``ringing`` at once, and gets one timer: its answer, or its failure
+        (busy / decline after ``answer_after``, no answer after the device's
+        ``timeout``, default 30 s).  A number set to answer later than its
+        timeout never answers.
+        """
         dial.legs = []
         for device in dial.groups[dial.index]:
             params = device.get("params", {})
@@ -151,6 +179,7 @@ class Dialer:
             leg.tag = dial.tag
             leg.created_by = "dial" if dial.controller is None else "connect"
             if dial.controller is not None:
+                # §5.2: a connect leg's state events name the call it bridges to.
                 leg.peer_ref = {
                     "call_id": dial.controller.call_id,
                     "node_id": dial.controller.node_id,
@@ -181,6 +210,13 @@ class Dialer:
                 )
 
     def _leg_answer(self, dial: _Dial, leg: SimCall, now: float) -> None:
+        """*leg* answered: it wins unless another did, and the others are cancelled.
+
+        A dial reports the winner in ``calling.call.dial`` ``answered`` with
+        the leg in ``call`` (the corpus's Node/Go shape, §6.3); a connect
+        bridges it -- unless the controlling call ended meanwhile, in which
+        case the winner is hung up at once rather than left orphaned.
+        """
         if dial.winner is not None or leg.state == "ended":
             return
         dial.winner = leg
@@ -210,6 +246,11 @@ class Dialer:
             self.calls.end_call(leg, now, "cancel", "emulator")
 
     def _leg_fail(self, dial: _Dial, leg: SimCall, reason: str, now: float) -> None:
+        """*leg* failed with *reason*; when its whole group has, ring the next one.
+
+        Only when the last group has failed too does the dial report
+        ``failed`` (with the last leg's reason) or the connect ``failed``.
+        """
         if leg.state == "ended":
             return
         dial.last_reason = reason

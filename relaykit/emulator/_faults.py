@@ -10,8 +10,8 @@ plan holds the *request-level* faults the server consults for every request:
   (a slow platform; the client's request timeouts, relay-protocol.md §3.8).
 
 Connection-level faults (half-open sockets, raw frames, a server
-``signalwire.disconnect``) act on connections, so they are commands of
-``EmulatorServer`` itself; the adapter exposes both kinds as
+``signalwire.disconnect``) act on connections, so they live with the
+connections in :mod:`._netfaults`; the adapter exposes both kinds as
 ``Emulator.fail_next``, ``go_half_open``, ``server_disconnect``, ...
 """
 

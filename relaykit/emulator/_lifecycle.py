@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CallMethod", "Calls"]
 
-#: The ``reason``s ``calling.end`` accepts.
+#: The ``reason``s ``calling.end`` accepts (§5.1's list; anything else is a 400).
 _END_REASONS: Final = frozenset({"hangup", "cancel", "busy", "noAnswer", "decline", "error"})
 
 #: A call-scoped method handler: ``(call, params, now) -> RELAY result``.
@@ -57,11 +57,18 @@ class Calls:
         self.actions = actions
         self.rooms = rooms
         self.calls: dict[str, SimCall] = {}  # live calls
-        self.records: dict[str, CallRecord] = {}  # every call ever, ended ones too
+        # Every call ever, ended ones too: a call-scoped request on an ended
+        # call is a 410 rather than a 404 (§3.9), and tests read the records.
+        self.records: dict[str, CallRecord] = {}
         self._on_ended: list[Callable[[CallRecord], None]] = []
 
     def methods(self) -> dict[str, CallMethod]:
-        """The call-scoped methods this collaborator answers, by wire name."""
+        """The call-scoped methods this collaborator answers, by wire name.
+
+        The world merges this table with the dialer's and the rooms' into one
+        explicit routing table; each handler gets ``(call, params, now)`` with
+        params already schema-checked and returns the RELAY result.
+        """
         return {
             "calling.answer": self._m_answer,
             "calling.end": self._m_end,
@@ -91,7 +98,13 @@ class Calls:
         script: Caller,
         context: str | None = None,
     ) -> SimCall:
-        """Register a new call leg (and its record) with a fresh ``call_id``."""
+        """Register a new call leg (and its record) with a fresh ``call_id``.
+
+        The record's numbers are read from the device: ``from_number`` /
+        ``to_number`` for phone devices, ``from`` / ``to`` for SIP ones.  The
+        script's steps are copied, so that one :class:`~._script.Caller` can
+        drive many calls.
+        """
         params = device.get("params", {})
         call_id = self.host.new_id("call")
         record = CallRecord(
@@ -118,7 +131,14 @@ class Calls:
     def set_state(
         self, call: SimCall, now: float, state: str, end_reason: str | None = None
     ) -> None:
-        """Move *call* to *state* and emit ``calling.call.state``."""
+        """Move *call* to *state* and emit ``calling.call.state``.
+
+        The event has the fields of §6.1 and the corpus's state frames: ids,
+        ``call_state``, ``direction`` and ``device`` always; ``tag``,
+        ``created_by`` and ``peer`` for dial/connect legs (a client routes a
+        new leg by its tag, §3.3 step 6); ``context`` for inbound calls;
+        ``end_reason`` on ``ending`` and ``ended``.
+        """
         call.state = state
         call.record.state = state
         params: dict[str, Any] = {
@@ -141,7 +161,11 @@ class Calls:
         self._event(call, now, "calling.call.state", params)
 
     def answered(self, call: SimCall, now: float) -> None:
-        """The far end answered: cancel ring timers, emit ``answered``, arm the script's hangup."""
+        """The far end answered: cancel ring timers, emit ``answered``, arm the script's hangup.
+
+        The script's ``hangup_seconds`` counts from the answer, which is when
+        a real caller starts talking (or gives up).
+        """
         for timer in call.timers:
             timer.cancel()
         call.timers.clear()
@@ -157,7 +181,16 @@ class Calls:
             )
 
     def end_call(self, call: SimCall, now: float, reason: str, by: str) -> None:
-        """End *call*: ending, actions' terminal events, unbridge, ended."""
+        """End *call*: ending, actions' terminal events, unbridge, ended.
+
+        Args:
+            call: The call to end (ending one twice is a no-op: both sides of
+                a bridge end each other).
+            now: Loop time.
+            reason: The ``end_reason`` of the state events.
+            by: Who hung up, for the record: ``app``, ``remote`` or
+                ``emulator``.
+        """
         if call.state in ("ending", "ended"):
             return
         for timer in call.timers:
@@ -169,12 +202,14 @@ class Calls:
         self.actions.end_all(call, now)
         peer = call.peer
         if peer is not None:
+            # A bridged call takes its peer down with it, as a two-party call
+            # does on the platform once one leg hangs up.
             self.unbridge(call, peer, now)
             self.end_call(peer, now, "hangup", "emulator")
         if call.conference is not None:
             self.rooms.leave(call, now)
         self.set_state(call, now, "ended", reason)
-        self.calls.pop(call.call_id, None)
+        self.calls.pop(call.call_id, None)  # the record stays in self.records
         for hook in self._on_ended:
             hook(call.record)
 
@@ -209,6 +244,9 @@ class Calls:
         device = {"type": "phone", "params": {"from_number": from_number, "to_number": to_number}}
         call = self.new_call("inbound", device, session, script, context)
         self._offer(call, now)
+        # An unanswered offer rings out: the caller hangs up (``cancel``).  The
+        # default ring time has a real-seconds floor so that a tiny
+        # time_scale still leaves a client time to answer.
         call.timers.append(
             self.host.call_later(
                 now,
@@ -223,7 +261,11 @@ class Calls:
         return call
 
     def _offer(self, call: SimCall, now: float) -> None:
-        """Send ``calling.call.receive`` (§6.2) to the call's current session."""
+        """Send ``calling.call.receive`` (§6.2) to the call's current session.
+
+        The offer's state is ``created`` and its ``tag`` empty, as in the
+        corpus's receive frames; the client answers with ``calling.answer``.
+        """
         self._event(
             call,
             now,
@@ -241,7 +283,11 @@ class Calls:
 
     # ------------------------------------------------------------------ lifecycle methods
     def _m_answer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        """``calling.answer`` (§5.1): a ringing call becomes ``answered``."""
+        """``calling.answer`` (§5.1): a ringing call becomes ``answered``.
+
+        Answering an answered call is a 200 with no second state event
+        (retries after a timeout must be harmless).
+        """
         if call.state in ("created", "ringing"):
             self.answered(call, now)
         return ok("Answered")
@@ -255,7 +301,11 @@ class Calls:
         return ok("Disconnecting call")
 
     def _m_pass(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        """``calling.pass`` (§5.1): offer the call to the next subscriber, or end it."""
+        """``calling.pass`` (§5.1): offer the call to the next subscriber, or end it.
+
+        Every session that passed is remembered, so the offer goes round the
+        context's subscribers once and never back to one that declined it.
+        """
         if call.session is not None:
             call.passed.add(call.session.protocol)
         nxt = self.host.pick_subscriber(call.context or "", exclude=call.passed)
@@ -267,7 +317,12 @@ class Calls:
         return ok("Passing call")
 
     def _m_transfer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        """``calling.transfer``: ``context:<name>`` re-offers the call; elsewhere ends it."""
+        """``calling.transfer`` (§5.2): ``context:<name>`` re-offers the call; elsewhere ends it.
+
+        What happens after a transfer to a URL is unconfirmed (§5.2); the
+        emulator treats it as handing the call to an app that talks for one
+        simulated second and hangs up, so the client sees the call end.
+        """
         dest = params["dest"]
         if dest.startswith("context:"):
             target = self.host.pick_subscriber(dest[len("context:") :])
@@ -289,7 +344,11 @@ class Calls:
         return ok("Transferring")
 
     def _m_refer(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        """``calling.refer``: a SIP REFER that succeeds at once (corpus: ``success``)."""
+        """``calling.refer`` (§5.2): a SIP REFER that succeeds at once (corpus: ``success``).
+
+        The response codes are the ones a successful REFER produces: 202
+        Accepted for the REFER, 200 for the NOTIFY of its outcome.
+        """
         to = params["device"].get("params", {}).get("to", "")
         self._event(
             call,
@@ -330,7 +389,10 @@ class Calls:
         return self._notify(call, now, "calling.call.denoise", "Denoiser off", denoised=False)
 
     def _m_echo(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
-        """``calling.echo``: ``echoing``, then ``finished`` after ``timeout`` (if any)."""
+        """``calling.echo`` (§5.4): ``echoing``, then ``finished`` after ``timeout`` (if any).
+
+        ``timeout`` 0 (or none) echoes until the call ends.
+        """
         ids = {"call_id": call.call_id, "node_id": call.node_id}
         self._event(call, now, "calling.call.echo", {**ids, "state": "echoing"})
         timeout = float(params.get("timeout", 0) or 0)
@@ -347,7 +409,11 @@ class Calls:
         return ok("Echoing")
 
     def _ai_command(self, call: SimCall, message: str) -> dict[str, Any]:
-        """Answer an AI-session command: *message*, or 400 without a running ``calling.ai``."""
+        """Answer an AI-session command: *message*, or 400 without a running ``calling.ai``.
+
+        §5.4: these commands "need an active AI session"; the session is the
+        ``ai`` action that :mod:`._actions` runs until stopped.
+        """
         if not self.actions.running(call, "ai"):
             return fail("400", "calling.ai_message: no active AI session on this call")
         return ok(message)
@@ -382,14 +448,22 @@ class Calls:
         self._event(call, now, "calling.call.connect", params)
 
     def bridge(self, call: SimCall, other: SimCall, now: float, tag: str | None) -> None:
-        """Bridge *call* and *other* (``connected`` on the controlling call)."""
+        """Bridge *call* and *other* (``connected`` on the controlling call).
+
+        Only the controlling call gets ``calling.call.connect`` (§6.4); the
+        records note each side's far number for tests.
+        """
         call.peer, other.peer = other, call
         call.record.connected_to = other.record.to_number or other.call_id
         other.record.connected_to = call.record.from_number or call.call_id
         self.connect_event(call, now, "connected", tag=tag, peer=self._peer_ref(other, tag))
 
     def unbridge(self, call: SimCall, peer: SimCall, now: float) -> None:
-        """Release a bridge: each still-live side gets ``disconnected``."""
+        """Release a bridge: each still-live side gets ``disconnected``.
+
+        Unbridging does not hang up (§5.2, ``calling.disconnect``): both calls
+        stay up; :meth:`end_call` hangs up the peer itself when it needs to.
+        """
         call.peer = None
         peer.peer = None
         for a, b in ((call, peer), (peer, call)):

@@ -35,14 +35,14 @@ class MessageRecord:
 
     message_id: str
     direction: str
-    context: str
+    context: str  # outbound: whose subscribers get the state events; inbound: where it came
     from_number: str
     to_number: str
     body: str
     media: list[str]
     tags: list[str]
-    state: str
-    reason: str | None = None
+    state: str  # the latest ``message_state`` sent (``received`` for inbound)
+    reason: str | None = None  # why it failed (undelivered / failed only)
 
 
 def _segments(body: str) -> int:
@@ -60,7 +60,8 @@ class Messaging:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.messages: dict[str, MessageRecord] = {}
-        self.failing_numbers: dict[str, str] = {}  # to_number -> final state
+        # to_number -> the final state its messages reach (fail_messages_to).
+        self.failing_numbers: dict[str, str] = {}
 
     def fail_messages_to(self, number: str, state: str = "undelivered") -> None:
         """Messages sent to *number* end in *state*: ``undelivered`` (after ``sent``) or ``failed``.
@@ -74,7 +75,15 @@ class Messaging:
 
     # ------------------------------------------------------------------ messaging
     def send(self, session: ServerSession, params: dict[str, Any], now: float) -> dict[str, Any]:
+        """``messaging.send`` (§7.1): accept at once, then walk the message's states.
+
+        Returns:
+            ``200 "Message accepted"`` with the new ``message_id``; every
+            delivery outcome comes later as ``messaging.state`` events.
+        """
         context = params["context"]
+        # Updates go to the context's session; a context nobody receives
+        # falls back to the sender, so a test never loses its own updates.
         target = self.host.session_for_context(context) or session
         body = params.get("body") or ""
         msg = MessageRecord(
@@ -90,8 +99,11 @@ class Messaging:
         )
         self.messages[msg.message_id] = msg
         final = self.failing_numbers.get(msg.to_number)
+        # (simulated seconds after the send, state): the carrier's pace is
+        # compressed to about a second, the order is §7.2's.
         steps: list[tuple[float, str]] = [(0.0, "queued"), (0.2, "initiated")]
         if final == "failed":
+            # Refused before it left: never ``sent``.
             steps.append((0.5, "failed"))
         else:
             steps.append((0.5, "sent"))
@@ -105,6 +117,12 @@ class Messaging:
     def _message_state(
         self, session: ServerSession, msg: MessageRecord, state: str, now: float
     ) -> None:
+        """Emit one ``messaging.state`` (§7.2) for *msg* entering *state*.
+
+        Failures add a ``reason``: ``carrier_blocked`` for a message the
+        carrier dropped after sending, ``invalid_destination`` for one it
+        refused outright.
+        """
         msg.state = state
         params: dict[str, Any] = {
             "message_id": msg.message_id,
@@ -138,6 +156,7 @@ class Messaging:
             LookupError: if no connected client is subscribed to *context*.
             ValueError: if there is neither body nor media.
         """
+        # The same rule as messaging.send (§7.1): an empty message cannot exist.
         if not body and not media:
             raise ValueError("an inbound message needs a body or media")
         session = self.host.pick_subscriber(context)

@@ -41,6 +41,8 @@ class Rooms:
 
     def __init__(self, host: Host) -> None:
         self.host = host
+        # Conferences by name: joining a name that does not exist creates it
+        # (§5.4 has no create method: the first join starts the conference).
         self._conferences: dict[str, _Conference] = {}
         self._queues: dict[str, list[str]] = {}  # name -> call ids, in queue order
         self._enqueued_at: dict[str, int] = {}  # call id -> enqueue time (µs)
@@ -64,6 +66,7 @@ class Rooms:
     def join(self, call: SimCall, params: dict[str, Any], now: float) -> dict[str, Any]:
         """``calling.join_conference``: start the conference if needed, then join it."""
         name = params["name"]
+        # One conference at a time per call: a second join is a conflict (409).
         if call.conference is not None:
             return fail("409", f"call is already in conference {call.conference!r}")
         conf = self._conferences.get(name)
@@ -72,6 +75,8 @@ class Rooms:
             self._conference_event(call, now, name, "conference-start")
         conf.members.add(call.call_id)
         call.conference = name
+        # The participant flags of the corpus's participant-join event; only
+        # ``muted`` follows the request, the rest are the platform defaults.
         flags = {
             "muted": bool(params.get("muted", False)),
             "hold": False,
@@ -100,6 +105,7 @@ class Rooms:
         call.conference = None
         self._conference_event(call, now, name, "participant-leave")
         if not conf.members:
+            # The last one out ends it; the name is free for a new conference.
             self._conference_event(
                 call,
                 now,
@@ -121,15 +127,19 @@ class Rooms:
         """
         name = params["queue_name"]
         members = self._queues.setdefault(name, [])
+        # The corpus's queue timestamps are integer microseconds since the epoch.
         stamp = int(self.host.timestamp(now) * 1_000_000)
         if enter and call.call_id not in members:
             members.append(call.call_id)
             self._enqueued_at[call.call_id] = stamp
+        # Read before a leave removes the call, so a leave reports where it was.
         position = members.index(call.call_id) + 1 if call.call_id in members else 0
         enqueued = self._enqueued_at.get(call.call_id, 0)
         if not enter and call.call_id in members:
             members.remove(call.call_id)
             self._enqueued_at.pop(call.call_id, None)
+        # Nobody ever dequeues a caller here (no agents), so ``dequeue_ts``
+        # stays 0 and ``avg_time`` has no samples.
         event = {
             "status": "enqueue" if enter else "leave",
             "id": f"queue-{name}",

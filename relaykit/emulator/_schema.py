@@ -44,6 +44,8 @@ _E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _DTMF: Final = re.compile(r"^[0-9#*A-Dwp W]+$")
 
 # The schema's type names -> the Python types json.loads produces for them.
+# "num" accepts ints (JSON has one number type; 5 and 5.0 are both numbers),
+# "int" does not accept floats (a loop count of 2.5 is a type error).
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "num": (int, float),
@@ -52,6 +54,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "obj": (dict,),
     "list": (list,),
 }
+# How each type is named in a -32602 message ("tag must be a string").
 _TYPE_NAMES = {
     "str": "a string",
     "num": "a number",
@@ -61,6 +64,8 @@ _TYPE_NAMES = {
     "list": "an array",
 }
 
+#: A row's extra check: the params in, a refusal or ``None`` out.  It runs
+#: only after the row's types passed, so it may index required keys freely.
 Validator = Callable[[Mapping[str, Any]], "SchemaError | None"]
 
 
@@ -72,6 +77,8 @@ def _bad(message: str) -> SchemaError:
 def _media_item(item: Any, where: str) -> SchemaError | None:
     """Check one media item (§4.2): ``tts`` needs text, ``audio`` a URL, ``silence`` a
     non-negative duration, ``ringtone`` a name; anything else is a 400."""
+    # A non-object item is a JSON type error (-32602); an object with an
+    # unusable value is a 400 -- the two layers of §2 rule 3.
     if not isinstance(item, dict):
         return SchemaError("rpc", f"{where}: each media item must be an object")
     kind = item.get("type")
@@ -103,6 +110,7 @@ def _media_list(value: Any, where: str) -> SchemaError | None:
     if not isinstance(value, list):
         return SchemaError("rpc", f"{where} must be an array of media items")
     if not value:
+        # An empty list has the right type but nothing to play: a value error.
         return _bad(f"{where} must not be empty")
     for item in value:
         err = _media_item(item, where)
@@ -112,7 +120,13 @@ def _media_list(value: Any, where: str) -> SchemaError | None:
 
 
 def media_duration(item: Mapping[str, Any]) -> float:
-    """Simulated seconds one media item plays (tts: 0.06 s per character, min 0.5)."""
+    """Simulated seconds one media item plays (tts: 0.06 s per character, min 0.5).
+
+    The emulator cannot fetch or synthesise audio, so lengths are modelled:
+    tts at a speaking pace of about 16 characters a second, silence as
+    given, a ringtone for its ``duration`` (3 s if none) and any audio URL
+    as 2 s.  Plays, ringback and the collect timing all use this one model.
+    """
     params = item.get("params", item)
     kind = item.get("type")
     if kind == "tts":
@@ -139,6 +153,7 @@ def _collect_obj(obj: Mapping[str, Any], where: str) -> SchemaError | None:
         mx = digits.get("max")
         if not isinstance(mx, int) or isinstance(mx, bool) or mx < 1:
             return _bad(f"{where}.digits.max is required (a positive integer)")
+        # Only the timeout is typed; terminators are any string of DTMF keys.
         for key in ("digit_timeout",):
             if key in digits and not _is_num(digits[key]):
                 return SchemaError("rpc", f"{where}.digits.{key} must be a number")
@@ -161,11 +176,18 @@ def _is_num(v: Any) -> bool:
 
 
 def _devices(value: Any, require_from: bool = True) -> SchemaError | None:
-    """Check a device plan.  ``calling.connect`` may omit a phone ``from_number``
-    (the bridged leg then shows the number the call came in on)."""
+    """Check a device plan (§4.1): an array of groups, each an array of devices.
+
+    ``calling.connect`` may omit a phone ``from_number`` (the bridged leg then
+    shows the number the call came in on).  Only ``phone`` and ``sip`` are
+    checked in depth -- they are the types server-shaped fixtures confirm;
+    the other known types (webrtc, agora, and connect's call/queue/stream)
+    are accepted as given; an unknown type is a 400.
+    """
     if not isinstance(value, list) or not all(isinstance(g, list) for g in value):
         return SchemaError("rpc", "devices must be an array of arrays of devices")
     if not value or not all(value):
+        # Nothing to ring: an empty plan or an empty group is a value error.
         return _bad("devices must hold at least one device in every group")
     for group in value:
         for dev in group:
@@ -289,6 +311,7 @@ def _v_send(p: Mapping[str, Any]) -> SchemaError | None:
         if not isinstance(v, str) or not _E164.match(v):
             return _bad(f"{key} must be an E.164 number (e.g. +15551234567)")
     body, media = p.get("body"), p.get("media")
+    # §7.1: at least one of the two; an empty string is no body (SMS needs text).
     if not body and not media:
         return _bad("body or media is required")
     if media is not None and (
@@ -321,6 +344,7 @@ def _v_begin(p: Mapping[str, Any]) -> SchemaError | None:
     dev = p.get("device")
     if not isinstance(dev, dict):
         return _bad("device is required")
+    # One device is a plan of one group of one: the same rules as calling.dial.
     return _devices([[dev]])
 
 
@@ -329,20 +353,43 @@ def _v_begin(p: Mapping[str, Any]) -> SchemaError | None:
 # -32602); the validator then judges the values (unusable: 400).  Call-scoped
 # methods also require node_id and call_id (added in ``check``).  The table
 # follows relay-protocol.md §5 and §7.1; keys not listed are tolerated.
+#
+# Where each row comes from is noted above it: the section of
+# /work/shared/relay-protocol.md, and the wire-corpus frame kinds
+# (/work/shared/wire-corpus/frames.jsonl, ``kind`` field) that show the method
+# or its events on the wire.  Rows without a corpus kind rest on the
+# reference alone (its sources: the server-derived schema and the GUIDE).
+# "Required" follows the reference's "req" column; a parameter the reference
+# marks † (sent by clients, absent from the server schema) is optional here.
 _Spec = tuple[dict[str, str], dict[str, str], "Validator | None"]
 
 METHODS: dict[str, _Spec] = {
+    # §5.1 + §4.1; corpus request:calling.dial. No call_id: the call does not
+    # exist yet, the tag names the dial in calling.call.dial.
     "calling.dial": ({"tag": "str", "devices": "list"}, {"region": "str"}, _v_dial),
+    # §5.1 (deprecated; PY2 dialed with it); corpus request:calling.begin.
     "calling.begin": ({"device": "obj"}, {"tag": "str"}, _v_begin),
+    # §5.1; corpus request:calling.answer (node_id and call_id only).
     "calling.answer": ({}, {}, None),
+    # §5.1; corpus request:calling.end. The reason values are checked in _lifecycle.
     "calling.end": ({}, {"reason": "str"}, None),
+    # §5.1: no params beyond the ids.
     "calling.pass": ({}, {}, None),
+    # §5.2 + §4.1; corpus request:calling.connect (ringback is a media list).
     "calling.connect": ({"devices": "list"}, {"ringback": "list", "tag": "str"}, _v_connect),
+    # §5.2; corpus request:calling.disconnect.
     "calling.disconnect": ({}, {}, None),
+    # §5.2: dest is a URL, inline SWML or "context:<name>" -- any string.
     "calling.transfer": ({"dest": "str"}, {}, None),
+    # §5.2: a sip device; corpus event:calling.call.refer for what follows.
     "calling.refer": ({"device": "obj"}, {}, _v_refer),
+    # §5.3 + §4.2; corpus request:calling.play. ``loop`` is † in §5.3 (sent by
+    # the official client, absent from the server schema): accepted, typed.
     "calling.play": ({"control_id": "str", "play": "list"}, {"loop": "int"}, _v_play),
+    # §5.3 + §4.4; corpus request:calling.record and result:calling.record.
     "calling.record": ({"control_id": "str", "record": "obj"}, {}, _v_record),
+    # §5.3 + §4.3 (the collect object is the top level; its flags are bools);
+    # corpus request:calling.collect.
     "calling.collect": (
         {"control_id": "str"},
         {
@@ -353,52 +400,78 @@ METHODS: dict[str, _Spec] = {
         },
         _v_collect,
     ),
+    # §5.3; corpus request:calling.play_and_collect (7 frames: the corpus's most frequent request).
     "calling.play_and_collect": (
         {"control_id": "str", "play": "list", "collect": "obj"},
         {},
         _v_play_and_collect,
     ),
+    # §5.3 + §4.5; corpus request:calling.detect (machine, fax and digit forms).
     "calling.detect": ({"control_id": "str", "detect": "obj"}, {}, _v_detect),
+    # §5.3; corpus request:calling.send_digits.
     "calling.send_digits": ({"control_id": "str", "digits": "str"}, {}, _v_digits),
+    # §5.3; corpus request:calling.send_fax (document is a URL string).
     "calling.send_fax": (
         {"control_id": "str", "document": "str"},
         {"identity": "str", "header_info": "str"},
         None,
     ),
+    # §5.3; corpus request:calling.receive_fax.
     "calling.receive_fax": ({"control_id": "str"}, {}, None),
+    # §5.3 + §4.6; corpus request:calling.tap and result:calling.tap.
     "calling.tap": ({"control_id": "str", "tap": "obj", "device": "obj"}, {}, _v_tap),
+    # §5.3: url (wss) required; custom_parameters is an object.
     "calling.stream": (
         {"control_id": "str", "url": "str"},
         {"name": "str", "track": "str", "custom_parameters": "obj"},
         None,
     ),
+    # §5.3 † (not in the server schema; one per call, 409).
     "calling.transcribe": ({"control_id": "str"}, {}, None),
+    # §5.3: payment_connector_url required; the many other pay params are
+    # strings in the schema and tolerated unchecked.
     "calling.pay": ({"control_id": "str", "payment_connector_url": "str"}, {}, None),
+    # §5.3 † (not in the server schema): its agent/prompt params pass unchecked.
     "calling.ai": ({"control_id": "str"}, {}, None),
+    # §5.4: name required; of its many options only muted is used here.
     "calling.join_conference": ({"name": "str"}, {"muted": "bool"}, None),
+    # §5.4: the conference_id from the join result.
     "calling.leave_conference": ({"conference_id": "str"}, {}, None),
+    # §5.4 † (GUIDE: "NOT IMPLEMENTED"; corpus event:calling.call.hold exists).
     "calling.hold": ({}, {}, None),
     "calling.unhold": ({}, {}, None),
+    # §5.4; corpus event:calling.call.denoise for what follows.
     "calling.denoise": ({}, {}, None),
     "calling.denoise.stop": ({}, {}, None),
+    # §5.4: timeout in seconds, 0 = until hangup; corpus event:calling.call.echo.
     "calling.echo": ({}, {"timeout": "num"}, None),
+    # §5.4: digits and bind_method required; max_triggers 0 = unlimited.
     "calling.bind_digit": (
         {"digits": "str", "bind_method": "str"},
         {"params": "obj", "realm": "str", "max_triggers": "int"},
         None,
     ),
+    # §5.4.
     "calling.clear_digit_bindings": ({}, {"realm": "str"}, None),
+    # §5.4: action is an object with exactly one verb key (checked in _v_live).
     "calling.live_transcribe": ({"action": "obj"}, {}, _v_live),
     "calling.live_translate": ({"action": "obj"}, {}, _v_live),
+    # §5.4: name required (the internal hagrid_* keys are tolerated).
     "calling.join_room": ({"name": "str"}, {}, None),
     "calling.leave_room": ({}, {}, None),
+    # §5.4: every param optional and unchecked.
     "calling.amazon_bedrock": ({}, {}, None),
+    # §5.4: needs a running calling.ai (checked in _lifecycle, not here).
     "calling.ai_message": ({}, {"message_text": "str", "role": "str"}, None),
     "calling.ai_hold": ({}, {}, None),
     "calling.ai_unhold": ({}, {}, None),
+    # §5.4: event is any JSON, so nothing is typed.
     "calling.user_event": ({}, {}, None),
+    # §5.4: control_id and queue_name required; corpus event:calling.call.queue.
     "calling.queue.enter": ({"control_id": "str", "queue_name": "str"}, {}, None),
     "calling.queue.leave": ({"control_id": "str", "queue_name": "str"}, {"queue_id": "str"}, None),
+    # §7.1; corpus request:messaging.send and result:messaging.send. Not call-
+    # scoped: no node_id/call_id. media is checked in _v_send (URL strings).
     "messaging.send": (
         {"context": "str", "to_number": "str", "from_number": "str"},
         {"body": "str", "tags": "list", "region": "str"},
@@ -406,8 +479,12 @@ METHODS: dict[str, _Spec] = {
     ),
 }
 
-# Sub-commands of actions (§5.3): all take the action's control_id, plus the
-# listed params; they are answered by ActionSim.subcommand.
+# Sub-commands of actions (§5.3's last column): all take the action's
+# control_id, plus the listed params; they are answered by
+# ActionSim.subcommand.  Corpus: request:calling.play.{pause,resume,stop,volume}
+# and request:calling.play_and_collect.{stop,volume}; the rest rest on §5.3.
+# ``.volume`` requires ``volume`` (§5.3 "+volume req"); record.pause's
+# optional ``behavior`` (skip/silence) is tolerated unchecked.
 SUBCOMMANDS: dict[str, dict[str, str]] = {
     "calling.play.stop": {},
     "calling.play.pause": {},
@@ -429,20 +506,40 @@ SUBCOMMANDS: dict[str, dict[str, str]] = {
     "calling.pay.stop": {},
     "calling.ai.stop": {},
 }
+# Each sub-command becomes a METHODS row, so check() and the world's routing
+# need no special case for them.
 for _name, _req in SUBCOMMANDS.items():
     METHODS[_name] = ({"control_id": "str", **_req}, {}, None)
 
+#: Methods that name an existing call (§5: "every call-scoped method carries
+#: node_id and call_id"): every ``calling.*`` but the two that create one.
 CALL_SCOPED: Final = frozenset(m for m in METHODS if m.startswith("calling.")) - {
     "calling.dial",
     "calling.begin",
 }
+#: Methods that start an action: they carry a ``control_id`` (§5.3) and are
+#: not themselves a sub-command of a running one.
 ACTION_METHODS: Final = frozenset(
     m for m, s in METHODS.items() if "control_id" in s[0] and m not in SUBCOMMANDS
 )
 
 
 def check(method: str, params: Mapping[str, Any]) -> SchemaError | None:
-    """Check *params* of a known *method* (see module docstring for the two layers)."""
+    """Check *params* of a known *method* (see module docstring for the two layers).
+
+    The first problem found is reported: missing required params in table
+    order, then wrong types, then the row's validator.  A ``null`` optional
+    param counts as absent (a client may send an unset option as null).
+
+    Args:
+        method: A key of :data:`METHODS` (a ``KeyError`` otherwise: callers
+            answer unknown methods with -32601 before checking).
+        params: The request's params object.
+
+    Returns:
+        ``None`` if acceptable, else the :class:`SchemaError`, its message
+        prefixed with *method*.
+    """
     required, optional, validator = METHODS[method]
     if method in CALL_SCOPED:
         required = {"node_id": "str", "call_id": "str", **required}
@@ -462,7 +559,11 @@ def check(method: str, params: Mapping[str, Any]) -> SchemaError | None:
 
 
 def _type_ok(value: Any, kind: str) -> bool:
-    """True if *value* has the JSON type named *kind* (see ``_TYPES``)."""
+    """True if *value* has the JSON type named *kind* (see ``_TYPES``).
+
+    ``True`` is an ``int`` to Python but never a number to JSON, so a bool
+    only passes where a bool is asked for.
+    """
     if isinstance(value, bool) and kind != "bool":
         return False
     return isinstance(value, _TYPES[kind])

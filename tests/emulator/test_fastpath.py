@@ -3,7 +3,7 @@
 * WebSocket framing (``relaykit.emulator._wsserver``): frames built by hand must be
   byte-identical to ``wsproto``'s, and a ``ServerWebSocket`` reading with the fast
   path must behave exactly like one that sends every byte through ``wsproto``.
-* The flood (``ServerCore._pump_flood`` / ``_flood_ack``): with the journal off,
+* The flood (``_pump.FloodPump`` and ``_flood.take_ack``): with the journal off,
   event texts come from templates and ACKs skip the message objects; the bytes on
   the wire and the counters must be those of the journal-on (reference) path.
 """
