@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 import anyio.abc
@@ -58,7 +58,7 @@ from . import (
     NumberBehavior,
 )
 from ._control import serve_control
-from ._tls import HANDSHAKE_TIMEOUT, TLSServerStream
+from ._serving import ServerStream, StreamService
 
 if TYPE_CHECKING:
     from relaykit.testing import MemoryTransport
@@ -76,23 +76,8 @@ __all__ = [
 
 logger = logging.getLogger("relaykit.emulator")
 
-_CLOSE_LINGER = 2.0  # seconds a closing connection waits for the client's EOF
-
 # Numbers the host names of in-memory emulators (one URL each in a process).
 _memory_ids = itertools.count(1)
-
-
-class ServerStream(Protocol):
-    """A connection's byte stream: a socket, TLS over one, or a memory pipe's end.
-
-    anyio's shape and errors (``EndOfStream``, ``BrokenResourceError``...).
-    """
-
-    async def receive(self, max_bytes: int = 65536) -> bytes: ...
-
-    async def send(self, item: bytes) -> None: ...
-
-    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +136,6 @@ class EmulatedCall:
 
     def __repr__(self) -> str:
         return f"<EmulatedCall {self.call_id} {self._record.state}>"
-
-
-class _ConnIO:
-    __slots__ = ("scope", "stream", "wake")
-
-    def __init__(self, stream: ServerStream) -> None:
-        self.stream = stream
-        self.wake = anyio.Event()
-        self.scope = anyio.CancelScope()
 
 
 _P = ParamSpec("_P")
@@ -240,12 +216,10 @@ class Emulator:
         self._tls = (tls_cert, tls_key) if tls_cert and tls_key else None
         self._ssl_context: ssl.SSLContext | None = None
         self._control_port = control_port
-        self._io: dict[int, _ConnIO] = {}
+        self._service = StreamService(self.server, self._changed_now)
         self._tg: anyio.abc.TaskGroup | None = None
         self._changed = anyio.Event()
         self._waiters = 0  # tasks in _wait: only they need _changed
-        self._timer_wake = anyio.Event()
-        self._timer_due = math.inf  # the deadline the timer loop sleeps until
         self._floods: list[tuple[Flood, anyio.Event]] = []
         self._listeners: list[anyio.abc.Listener[Any]] = []
         self.port = 0
@@ -301,7 +275,7 @@ class Emulator:
         if not self._listen:
             self._tg = anyio.create_task_group()
             await self._tg.__aenter__()
-            self._tg.start_soon(self._timer_loop)
+            self._tg.start_soon(self._service.run_timer)
             logger.info("emulator: in memory at %s", self.url)
             return self
         tcp = await anyio.create_tcp_listener(
@@ -315,8 +289,8 @@ class Emulator:
         self._listeners.append(tcp)
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
-        self._tg.start_soon(tcp.serve, self._accept)
-        self._tg.start_soon(self._timer_loop)
+        self._tg.start_soon(tcp.serve, functools.partial(self._service.accept, self._ssl_context))
+        self._tg.start_soon(self._service.run_timer)
         if self._control_port is not None:
             ctl = await anyio.create_tcp_listener(
                 local_host=self._bind_host, local_port=self._control_port
@@ -346,52 +320,14 @@ class Emulator:
             self._listeners.clear()
 
     # ------------------------------------------------------------------ I/O plumbing
-    def _after(self) -> None:
-        """After any input to the sans-IO server: wake writers, the timer and waiters.
-
-        Called once per read, so it wakes only what has something to do: the timer
-        loop if the next deadline moved earlier, a flood's waiter once the flood is
-        done, and the generic waiters only while there are any.
-        """
-        server = self.server
-        for cid in server.pending_output():
-            io = self._io.get(cid)
-            if io is not None:
-                io.wake.set()
-        deadline = server.get_timer()
-        if deadline is not None and deadline < self._timer_due:
-            self._timer_wake.set()
+    def _changed_now(self) -> None:
+        """The server took input: wake a finished flood's waiter, and any waiters."""
         for flood, done in self._floods:
             if flood.done:
                 done.set()
         if self._waiters:
             self._changed.set()
             self._changed = anyio.Event()
-
-    async def _accept(self, tcp: anyio.abc.ByteStream) -> None:
-        """A new socket: the TLS handshake if serving ``wss://``, then the connection."""
-        if self._ssl_context is None:
-            await self._serve_conn(tcp)
-            return
-        # Our own TLS layer rather than anyio's TLSListener: it returns all the records
-        # of a socket read at once (see relaykit.emulator._tls).
-        tls = TLSServerStream(tcp, self._ssl_context)
-        try:
-            with anyio.fail_after(HANDSHAKE_TIMEOUT):
-                await tls.handshake()
-        except (
-            TimeoutError,
-            anyio.EndOfStream,
-            anyio.BrokenResourceError,
-            anyio.ClosedResourceError,
-            ssl.SSLError,
-            OSError,
-        ) as exc:
-            logger.info("emulator: TLS handshake failed: %s", type(exc).__name__)
-            with anyio.CancelScope(shield=True), contextlib.suppress(OSError):
-                await tcp.aclose()
-            return
-        await self._serve_conn(tls)
 
     def serve_stream(self, stream: ServerStream) -> None:
         """Serve *stream*, already connected, as one more client connection.
@@ -407,100 +343,7 @@ class Emulator:
             raise ConnectionRefusedError(
                 errno.ECONNREFUSED, f"the emulator at {self.url} is not running"
             )
-        self._tg.start_soon(self._serve_conn, stream)
-
-    async def _serve_conn(self, stream: ServerStream) -> None:
-        server = self.server
-        cid = server.connection_made(anyio.current_time())
-        io = _ConnIO(stream)
-        self._io[cid] = io
-        try:
-            with io.scope:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(self._writer, cid, io)
-                    while True:
-                        try:
-                            data = await stream.receive(65536)
-                        except (
-                            anyio.EndOfStream,
-                            anyio.BrokenResourceError,
-                            anyio.ClosedResourceError,
-                            ssl.SSLError,
-                            OSError,
-                        ):
-                            data = b""
-                        server.receive_data(cid, data, anyio.current_time())
-                        self._after()
-                        if not data:
-                            break
-                    # EOF: flush what is left (a close reply), then stop the writer.
-                    tg.cancel_scope.cancel()
-                    last = server.data_to_send(cid)
-                    if last:
-                        with anyio.move_on_after(1.0, shield=True):
-                            with contextlib.suppress(
-                                anyio.BrokenResourceError,
-                                anyio.ClosedResourceError,
-                                ssl.SSLError,
-                                OSError,
-                            ):
-                                await stream.send(last)
-        finally:
-            server.connection_lost(cid, anyio.current_time())
-            self._io.pop(cid, None)
-            self._after()
-            with anyio.CancelScope(shield=True):
-                with contextlib.suppress(OSError, anyio.BrokenResourceError, ssl.SSLError):
-                    await stream.aclose()
-
-    async def _writer(self, cid: int, io: _ConnIO) -> None:
-        server = self.server
-        while True:
-            await io.wake.wait()
-            io.wake = anyio.Event()
-            # Read the closing flag first: once closing nothing more can be queued, so
-            # the data read after it is the last (it carries the close frame).
-            closing = server.should_close(cid)
-            data = server.data_to_send(cid)
-            if data:
-                try:
-                    await io.stream.send(data)
-                except (
-                    anyio.BrokenResourceError,
-                    anyio.ClosedResourceError,
-                    ssl.SSLError,
-                    OSError,
-                ):
-                    io.scope.cancel()
-                    return
-            if closing:
-                # Keep reading until the client answers our close frame (or goes):
-                # dropping the socket with unread input sends a TCP reset that can
-                # destroy the close frame before the client reads it.
-                with anyio.move_on_after(_CLOSE_LINGER):
-                    while not server.close_complete(cid):
-                        await io.wake.wait()
-                        io.wake = anyio.Event()
-                io.scope.cancel()
-                return
-            if server.should_close(cid):
-                io.wake.set()  # it began closing while we were sending: flush once more
-
-    async def _timer_loop(self) -> None:
-        server = self.server
-        while True:
-            self._timer_wake = anyio.Event()
-            deadline = server.get_timer()
-            now = anyio.current_time()
-            if deadline is not None and deadline <= now:
-                self._timer_due = -math.inf  # running timers: any new one is seen above
-                server.handle_timer(now)
-                self._after()
-                continue
-            self._timer_due = math.inf if deadline is None else deadline
-            with anyio.move_on_after(self._timer_due - now):
-                await self._timer_wake.wait()
-            self._timer_due = -math.inf
+        self._tg.start_soon(self._service.serve, stream)
 
     async def _wait(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
         self._waiters += 1
@@ -548,7 +391,7 @@ class Emulator:
         call = self.server.place_call(
             context, script or Caller(), anyio.current_time(), from_number, to_number
         )
-        self._after()
+        self._service.after()
         return self.call(call.call_id)
 
     def call(self, call_id: str) -> EmulatedCall:
@@ -587,7 +430,7 @@ class Emulator:
         msg = self.server.send_inbound_message(
             context, from_number, to_number, anyio.current_time(), body, media
         )
-        self._after()
+        self._service.after()
         return msg.message_id
 
     @property
@@ -641,13 +484,12 @@ class Emulator:
     # ------------------------------------------------------------------ faults
     async def drop_connections(self) -> int:
         """Abort every client socket (no close frame); returns how many."""
-        ios = list(self._io.values())
-        for io in ios:
-            io.scope.cancel()
+        handles = self._service.abort_all()
+        service = self._service
         await self._wait(
-            lambda: not any(i in self._io.values() for i in ios), 5.0, "connections to drop"
+            lambda: not any(service.is_live(h) for h in handles), 5.0, "connections to drop"
         )
-        return len(ios)
+        return len(handles)
 
     def go_half_open(self) -> int:
         """Stop reading and answering on every current connection (sockets stay open).
@@ -659,8 +501,10 @@ class Emulator:
         each socket once the client replies; returns how many were asked."""
         before = set(self.server.ready_connections())
         count = self.server.server_disconnect(anyio.current_time(), restart)
-        self._after()
-        await self._wait(lambda: not before & set(self._io), timeout, "clients to disconnect")
+        self._service.after()
+        await self._wait(
+            lambda: not before & set(self._service.io), timeout, "clients to disconnect"
+        )
         return count
 
     fail_next = _on_server(EmulatorServer.fail_next)
@@ -672,7 +516,7 @@ class Emulator:
     async def inject_raw(self, payload: str | bytes) -> int:
         """Send *payload* to every client as one frame (text for str, binary for bytes)."""
         count = self.server.inject_raw(payload, anyio.current_time())
-        self._after()
+        self._service.after()
         return count
 
     async def inject_oversized(self, size: int | None = None) -> int:
@@ -682,7 +526,7 @@ class Emulator:
     async def ping_clients(self, timeout: float = 5.0) -> int:  # noqa: ASYNC109
         """Send ``signalwire.ping`` to every client; returns how many answered in time."""
         ids = self.server.ping_clients(anyio.current_time())
-        self._after()
+        self._service.after()
         with contextlib.suppress(TimeoutError):
             await self._wait(lambda: ids <= self.server.pongs, timeout, "pongs")
         return len(ids & self.server.pongs)
@@ -713,7 +557,7 @@ class Emulator:
             entry = (flood, done)
             self._floods.append(entry)
             try:
-                self._after()
+                self._service.after()
                 with anyio.fail_after(timeout):
                     await done.wait()
             except TimeoutError:

@@ -5,7 +5,7 @@
 * ``relaykit.client`` (the object model) imports no event-loop library and no
   socket or TLS module: everything loop-shaped goes through its ``Runtime``.
 * ``relaykit.emulator``'s sans-IO server follows the core's rule; only its
-  runner modules (``_runner``, ``_control``, ``_tls``) touch anyio and sockets.
+  runner modules (``_runner``, ``_serving``, ``_control``, ``_tls``) touch anyio and sockets.
 * Nothing outside ``relay_proto`` imports one of its private (``_``) modules.
 
 An import hidden inside a function or a ``TYPE_CHECKING`` block is caught too.
@@ -39,7 +39,7 @@ MODEL_FORBIDDEN = frozenset({"asyncio", "anyio", "trio", "sniffio", "socket", "s
 CORE = Path(relay_proto.__file__).resolve().parent
 RELAYKIT = Path(relaykit.__file__).resolve().parent
 ROOT = CORE.parent
-EMULATOR_RUNNER = {"_runner.py", "_control.py", "_tls.py"}
+EMULATOR_RUNNER = {"_runner.py", "_serving.py", "_control.py", "_tls.py"}
 
 
 def imported_modules(source: str, *, package: str = "") -> list[str]:
