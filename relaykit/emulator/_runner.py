@@ -436,6 +436,17 @@ class Emulator:
             f"a client subscribed to {context!r}",
         )
 
+    def subscribed_contexts(self) -> list[str]:
+        """The contexts that connected clients receive now, sorted (for error messages)."""
+        return sorted(
+            {
+                context
+                for session in self.server._sessions.values()
+                if session.conn is not None and not session.conn.frozen
+                for context in session.contexts
+            }
+        )
+
     async def place_call(
         self,
         context: str,
