@@ -29,3 +29,21 @@ async def test_demo_runs_the_seed_ivr(adapter: Any, adapter_spec: tuple[str, str
     assert output.count("recorded: voicemail (listen) https://") == 1
     assert '"Invalid option. Goodbye."' in output
     assert "Traceback" not in output
+
+
+async def test_relaykit_demo_runs_outside_a_checkout(
+    adapter_spec: tuple[str, ...], tmp_path: Any
+) -> None:
+    """``python -m relaykit demo`` from another directory: the IVR ships in the package."""
+    if adapter_spec != ("relay_anyio", "asyncio"):
+        pytest.skip("one run is enough: the demo's own test covers the backends")
+    result = await anyio.run_process(
+        [sys.executable, "-m", "relaykit", "demo"],
+        check=False,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    output = result.stdout.decode()
+    assert result.returncode == 0, output
+    assert "relaykit demo: running examples/relay_ivr.py (contexts ['main-ivr'])" in output
+    assert "all 3 calls went as scripted" in output
