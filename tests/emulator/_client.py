@@ -51,6 +51,7 @@ class MiniClient:
         self.close_reason: str = ""
         self.auto_ack = True
         self._changed = anyio.Event()
+        self._send_lock = anyio.Lock()  # ACKs from run() and the test's requests
         self._parts: list[str] = []
         self.protocol: str | None = None
         self.authorization_state: str | None = None
@@ -76,7 +77,8 @@ class MiniClient:
     async def _send(self, data: bytes) -> None:
         # The server may have closed on us (some tests provoke it); reads report it.
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await self.stream.send(data)
+            async with self._send_lock:
+                await self.stream.send(data)
 
     async def send_text(self, text: str) -> None:
         """Send one text message (silently dropped once the connection is closing)."""
