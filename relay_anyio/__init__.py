@@ -7,6 +7,15 @@ re-exported unchanged, with :class:`RelayClient` bound to :class:`AnyioRuntime`
 through httpx and its proxy settings).
 """
 
+# Without its extra, say which one to install (rather than fail deep inside an import).
+import importlib.util as _util
+
+if _util.find_spec("anyio") is None:
+    raise ModuleNotFoundError(
+        "relay_anyio needs anyio: pip install 'relaykit[anyio]'", name="anyio"
+    )
+
+from relay_proto import __version__ as __version__
 from relaykit.client import *  # noqa: F403
 from relaykit.client import __all__ as _api_all
 

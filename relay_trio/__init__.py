@@ -8,6 +8,13 @@ nurseries, ``trio.Event`` and cancel scopes.  Trio-native entry points:
 nursery-structured code, and the blocking ``client.run()`` (``trio.run``).
 """
 
+# Without its extra, say which one to install (rather than fail deep inside an import).
+import importlib.util as _util
+
+if _util.find_spec("trio") is None:
+    raise ModuleNotFoundError("relay_trio needs trio: pip install 'relaykit[trio]'", name="trio")
+
+from relay_proto import __version__ as __version__
 from relaykit.client import *  # noqa: F403
 from relaykit.client import __all__ as _api_all
 

@@ -12,6 +12,21 @@ The distribution has four packages, each a layer (``docs/architecture.md``):
 * ``relay_anyio`` and ``relay_trio``: the bindings you import in a program.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["__version__"]
+
+#: The distribution's version; its one source is ``relay_proto.__version__`` (the
+#: core imports no other package), read on first use so that ``import relaykit``
+#: costs nothing.
+__version__: str
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from relay_proto import __version__
+
+        return __version__
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

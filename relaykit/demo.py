@@ -1,10 +1,12 @@
-"""``make demo``: the seed IVR against the embedded emulator, with a trace of each call.
+"""``make demo`` (``relaykit demo``): the seed IVR against the embedded emulator, traced.
 
 Runs ``examples/relay_ivr.py`` (the complete IVR from the RELAY guide, with
-only its import line changed) unmodified: the demo starts a local emulator on
-``ws://127.0.0.1:<random port>``, points the example at it through
-``SIGNALWIRE_RELAY_URL`` / ``SIGNALWIRE_PROJECT_ID`` / ``SIGNALWIRE_API_TOKEN``,
-imports it, and serves its client while three scripted callers ring in:
+only its import line changed) unmodified, from the copy shipped in the package
+(``relaykit._demo_ivr``, so an installed wheel runs the demo too): the demo
+starts a local emulator on ``ws://127.0.0.1:<random port>``, points the IVR at
+it through ``SIGNALWIRE_RELAY_URL`` / ``SIGNALWIRE_PROJECT_ID`` /
+``SIGNALWIRE_API_TOKEN``, imports it, and serves its client while three
+scripted callers ring in:
 
 1. presses 1 (sales: the IVR bridges the call with ``connect``),
 2. presses 3 and leaves a message (the IVR records a voicemail),
@@ -15,28 +17,31 @@ hanging up).  Each call's trace, recordings included, is printed from the
 emulator's record of it.  Exit status 0
 when every call went as scripted, 1 otherwise.
 
-    python -m relaykit.demo [--time-scale 0.02] [--wire]
+    relaykit demo [--time-scale 0.02] [--wire] [--backend asyncio|trio]
+    python -m relaykit.demo ...
+
+It needs anyio (``pip install 'relaykit[anyio]'``), and trio for ``--backend trio``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import logging
 import os
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import anyio
-
+from relaykit._cli import add_demo_arguments
 from relaykit.emulator import Caller, CallRecord, Emulator
 
 PROJECT = "demo-project"
 TOKEN = "demo-token"
 CONTEXT = "main-ivr"
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "relay_ivr.py"
+#: The shipped copy of examples/relay_ivr.py.
+IVR_MODULE = "relaykit._demo_ivr"
 
 #: (title, far-end script); the checks are in _problems().
 SCENARIOS: list[tuple[str, Caller]] = [
@@ -50,18 +55,13 @@ SCENARIOS: list[tuple[str, Caller]] = [
 
 
 def _load_example(url: str) -> ModuleType:
-    """Import examples/relay_ivr.py as is, pointed at the emulator by environment."""
-    if not EXAMPLE.is_file():
-        raise SystemExit(f"demo: {EXAMPLE} not found (run the demo from a relaykit checkout)")
+    """Import the IVR (examples/relay_ivr.py as shipped), pointed at the emulator by
+    environment: it builds its client when imported."""
     os.environ["SIGNALWIRE_RELAY_URL"] = url
     os.environ["SIGNALWIRE_PROJECT_ID"] = PROJECT
     os.environ["SIGNALWIRE_API_TOKEN"] = TOKEN
-    spec = importlib.util.spec_from_file_location("relay_ivr_example", EXAMPLE)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"demo: cannot import {EXAMPLE}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.modules.pop(IVR_MODULE, None)  # a fresh client for each run
+    return importlib.import_module(IVR_MODULE)
 
 
 def _connect_targets(emu: Emulator, call_id: str) -> list[str]:
@@ -150,13 +150,17 @@ def _problems(index: int, record: CallRecord, targets: list[str], kinds: list[st
     return problems
 
 
-async def run_demo(time_scale: float, wire: bool) -> int:
-    """Run the demo; returns the process exit status."""
+async def run_demo(time_scale: float, wire: bool, journal: str | None = None) -> int:
+    """Run the demo; returns the process exit status.
+
+    With *journal*, the session's frames are saved there as JSONL for
+    ``relaykit trace`` (credentials scrubbed).
+    """
     async with Emulator(project=PROJECT, token=TOKEN, time_scale=time_scale) as emu:
         print(f"relaykit demo: emulator on {emu.url} (time scale {time_scale})")
         example = _load_example(emu.url)
         client: Any = example.client
-        print(f"relaykit demo: running {EXAMPLE.name} (contexts {client.contexts})")
+        print(f"relaykit demo: running examples/relay_ivr.py (contexts {client.contexts})")
         failures = 0
         async with client:
             for index, (title, script) in enumerate(SCENARIOS, start=1):
@@ -171,6 +175,9 @@ async def run_demo(time_scale: float, wire: bool) -> int:
                 failures += bool(problems)
             # Let the IVR's handlers finish their last requests before closing.
             await client.drain(10)
+        if journal is not None:
+            count = emu.save_journal(journal)
+            print(f"relaykit demo: {count} frames saved to {journal} (relaykit trace {journal})")
         print()
         if failures:
             print(f"relaykit demo: {failures} call(s) did not go as scripted")
@@ -179,16 +186,34 @@ async def run_demo(time_scale: float, wire: bool) -> int:
         return 0
 
 
+def run(args: argparse.Namespace) -> int:
+    """Run the demo with parsed *args* (``add_demo_arguments``); returns the exit status."""
+    for module, needed in (("anyio", True), ("trio", args.backend == "trio")):
+        if needed and importlib.util.find_spec(module) is None:
+            print(
+                f"relaykit demo: needs {module}, which is not installed: "
+                f"pip install 'relaykit[{module}]'",
+                file=sys.stderr,
+            )
+            return 2
+    import anyio
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    result: int = anyio.run(
+        run_demo, args.time_scale, args.wire, args.journal, backend=args.backend
+    )
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m relaykit.demo``."""
-    parser = argparse.ArgumentParser(prog="python -m relaykit.demo", description=__doc__)
-    parser.add_argument("--time-scale", type=float, default=0.02, help="simulated time factor")
-    parser.add_argument("--wire", action="store_true", help="also print each call's frames")
-    parser.add_argument("--backend", default="asyncio", choices=("asyncio", "trio"))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    result: int = anyio.run(run_demo, args.time_scale, args.wire, backend=args.backend)
-    return result
+    parser = argparse.ArgumentParser(
+        prog="python -m relaykit.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_demo_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

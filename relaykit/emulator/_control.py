@@ -3,6 +3,10 @@
 A tiny JSON-over-HTTP/1.1 server (one request per connection) so that tools in
 other languages or processes can drive the emulator: ``GET /health``,
 ``POST /calls``, ``GET /calls/<id>[?wait=s]``, ``POST /messages``, ``GET /journal``.
+
+When no client receives the context of a ``POST /calls`` or ``POST /messages`` in
+time, the answer is ``404 {"error", "context", "subscribed"}``: ``subscribed`` lists
+the contexts connected clients do receive, so a typo shows.
 """
 
 from __future__ import annotations
@@ -87,19 +91,21 @@ async def _route(
     if method == "GET" and path in ("", "/health"):
         return 200, {"ok": True, "url": emu.url}
     if method == "POST" and path == "/calls":
+        context = str(data.get("context", ""))
         try:
             script = Caller.from_json(data.get("script", {}))
+            wait = float(data.get("wait_subscriber", 5.0))
             call = await emu.place_call(
-                str(data.get("context", "")),
+                context,
                 script,
                 from_number=str(data.get("from_number", "+15550000001")),
                 to_number=str(data.get("to_number", "+15550000002")),
-                wait_subscriber=float(data.get("wait_subscriber", 5.0)),
+                wait_subscriber=wait,
             )
         except (ValueError, TypeError) as exc:
             return 400, {"error": str(exc)}
-        except TimeoutError as exc:
-            return 404, {"error": str(exc)}
+        except TimeoutError:
+            return 404, _no_subscriber(emu, context, wait)
         return 201, {"call_id": call.call_id}
     if method == "GET" and path.startswith("/calls/"):
         call_id = path[len("/calls/") :]
@@ -114,18 +120,21 @@ async def _route(
                 return 504, {"error": str(exc), "record": handle.record.to_json()}
         return 200, handle.record.to_json()
     if method == "POST" and path == "/messages":
+        context = str(data.get("context", ""))
         try:
+            wait = float(data.get("wait_subscriber", 5.0))
             message_id = await emu.send_inbound_message(
-                context=str(data.get("context", "")),
+                context=context,
                 from_number=str(data.get("from_number", "")),
                 to_number=str(data.get("to_number", "")),
                 body=str(data.get("body", "")),
                 media=data.get("media"),
+                wait_subscriber=wait,
             )
         except (ValueError, TypeError) as exc:
             return 400, {"error": str(exc)}
-        except TimeoutError as exc:
-            return 404, {"error": str(exc)}
+        except TimeoutError:
+            return 404, _no_subscriber(emu, context, wait)
         return 201, {"message_id": message_id}
     if method == "GET" and path == "/journal":
         entries = emu.journal(query.get("method"), query.get("direction"))
@@ -142,3 +151,13 @@ async def _route(
             for e in entries
         ]
     return 404, {"error": f"no route for {method} {path}"}
+
+
+def _no_subscriber(emu: Emulator, context: str, waited: float) -> dict[str, Any]:
+    """The 404 answer when no client receives *context*: what it is, and what is."""
+    subscribed = emu.subscribed_contexts()
+    return {
+        "error": f"no client subscribed to context {context!r} within {waited:g} s",
+        "context": context,
+        "subscribed": subscribed,
+    }

@@ -38,6 +38,7 @@ import functools
 import itertools
 import logging
 import math
+import os
 import ssl
 import time
 from collections.abc import Callable
@@ -371,6 +372,10 @@ class Emulator:
             f"a client subscribed to {context!r}",
         )
 
+    def subscribed_contexts(self) -> list[str]:
+        """The contexts that connected clients receive now, sorted (for error messages)."""
+        return self.server.sessions.subscribed_contexts()
+
     async def place_call(
         self,
         context: str,
@@ -464,6 +469,17 @@ class Emulator:
     ) -> list[JournalEntry]:
         """Frames so far matching *method* (a method or an event type) and *direction*."""
         return self.server.journal.query(method, direction)
+
+    def save_journal(self, path: str | os.PathLike[str]) -> int:
+        """Write the journal so far to *path* as JSONL, credentials scrubbed.
+
+        The file is what ``relaykit trace`` draws (``docs/trace.md``).  Returns
+        how many frames were written.
+        """
+        from relaykit._trace import dump_journal  # standard library only
+
+        with open(path, "w", encoding="utf-8") as out:
+            return dump_journal(self.journal(), out)
 
     async def wait_for_journal(
         self,

@@ -250,6 +250,17 @@ class SessionTable:
             if s.conn is not None and not s.conn.frozen and context in s.contexts
         ]
 
+    def subscribed_contexts(self) -> list[str]:
+        """Every context some live connection receives now, sorted (for error messages)."""
+        return sorted(
+            {
+                context
+                for s in self._sessions.values()
+                if s.conn is not None and not s.conn.frozen
+                for context in s.contexts
+            }
+        )
+
     def pick_subscriber(
         self, context: str, exclude: set[str] | None = None
     ) -> ServerSession | None:
