@@ -1,8 +1,9 @@
 """The documentation is true: its programs run, its commands parse, its links resolve.
 
-* Every ```python block in README.md and docs/*.md starts with the line
-  ``# examples/<path>.py`` followed by that file's exact content, and the file is
-  run against the emulator by the test that ``TESTED_EXAMPLES`` (test_examples.py)
+* Every ```python block in README.md and docs/**/*.md is an example file: the line
+  ``# examples/<path>.py`` followed by that file's exact content (below the file's
+  ``#!`` line when it has one, so the shebang stays first), and the file is run
+  against the emulator by the test that ``TESTED_EXAMPLES`` (test_examples.py)
   names for it.  API listings and signatures are ```text blocks instead.
 * Every file under examples/ is registered there (so none goes untested).
 * Every ``relaykit ...`` command shown in a shell block is accepted by the real
@@ -29,13 +30,25 @@ pytestmark = pytest.mark.timeout(10)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
-HEADER = re.compile(r"# examples/([\w./-]+\.py)\n")
+PAGES = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+# An optional shebang line (the file's own first line), then the file's name.
+HEADER = re.compile(r"(#![^\n]*\n)?# examples/([\w./-]+\.py)\n")
 FENCE = re.compile(r"^( *)```([\w+-]*)[^\n]*\n(.*?)^\1```[ \t]*$", flags=re.S | re.M)
 
 
 def _page_id(path: Path) -> str:
     return str(path.relative_to(ROOT))
+
+
+def _example_block(name: str) -> str:
+    """The body of the ```python block that shows examples/*name*: its shebang line
+    (if any), then ``# examples/<name>``, then the rest of the file."""
+    source = (EXAMPLES / name).read_text()
+    shebang = ""
+    if source.startswith("#!"):
+        shebang, _, source = source.partition("\n")
+        shebang += "\n"
+    return f"{shebang}# examples/{name}\n{source}"
 
 
 def _blocks(path: Path) -> list[tuple[str, str]]:
@@ -61,10 +74,10 @@ def test_python_blocks_are_tested_example_files(page: Path) -> None:
             f"{_page_id(page)}: a ```python block does not start with '# examples/<path>.py':\n"
             f"{block[:200]}"
         )
-        name = match.group(1)
+        name = match.group(2)
         path = EXAMPLES / name
         assert path.is_file(), f"{_page_id(page)}: examples/{name} does not exist"
-        assert block[match.end() :] == path.read_text(), (
+        assert block == _example_block(name), (
             f"{_page_id(page)}: the block differs from examples/{name} "
             "(after editing the file: python -m tests.integration.test_docs)"
         )
@@ -173,7 +186,7 @@ def test_mkdocs_nav_lists_every_page() -> None:
     config = (ROOT / "mkdocs.yml").read_text()
     assert re.search(r"^theme:\n\s+name: material$", config, flags=re.M)
     nav = _nav_files()
-    pages = sorted(p.name for p in DOCS.glob("*.md"))
+    pages = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
     assert sorted(nav) == pages
     assert len(nav) == len(set(nav)), "a page is listed twice"
 
@@ -207,8 +220,7 @@ def sync_docs() -> list[str]:
             header = HEADER.match(match.group(3))
             if match.group(2) != "python" or match.group(1) or header is None:
                 return match.group(0)
-            source = (EXAMPLES / header.group(1)).read_text()
-            return f"```python\n{header.group(0)}{source}```"
+            return f"```python\n{_example_block(header.group(2))}```"
 
         new = FENCE.sub(refresh, text)
         if new != text:
