@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 # What `make demo` needs and nothing more: relaykit and anyio.
 DEMO_STAMP := $(VENV)/.installed-demo
-# The full set: linters, type checker, test tools, the official SDK (conformance), orjson.
-DEV_EXTRAS := .[dev,conformance,fast]
+# The full set: linters, type checker, test tools, the official SDK (conformance), orjson,
+# and the docs site tools (mkdocs build --strict runs in the suite).
+DEV_EXTRAS := .[dev,conformance,fast,docs]
 
 .PHONY: test test-versions test-all demo lint typecheck pytest bench fuzz emulator pythons clean
 
