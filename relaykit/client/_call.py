@@ -73,7 +73,7 @@ class Call(CallBase):
         self,
         devices: list[list[dict[str, Any]]],
         *,
-        ringback: list[dict[str, Any]] | None = None,
+        ringback: list[dict[str, Any]] | dict[str, Any] | None = None,
         tag: str | None = None,
         max_duration: int | None = None,
         max_price_per_minute: float | None = None,
@@ -84,7 +84,7 @@ class Call(CallBase):
 
         The outcome arrives as ``calling.call.connect`` events
         (``EVENT_CALL_CONNECT``: connecting, connected, failed, disconnected).
-        *ringback* media may be flat or wire form.
+        *ringback*: a media list or a single media item, flat or wire form.
         """
         params = build.connect(
             devices,

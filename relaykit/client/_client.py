@@ -547,8 +547,14 @@ class RelayClient:
             outcome = waiter.outcome
             if outcome is None:
                 if waiter.done.is_set():
-                    raise ConnectionLostError(-1, f"client disconnected while dialing {dial_tag}")
-                raise RelayTimeoutError(-1, f"dial {dial_tag} not answered within {limit} s")
+                    raise ConnectionLostError(
+                        -1, f"Dial failed (tag={dial_tag}): client disconnected while dialing"
+                    )
+                raise RelayTimeoutError(
+                    -1,
+                    f"Dial timed out waiting for answer (tag={dial_tag}):"
+                    f" not answered within {limit} s",
+                )
             if outcome.reason == "answered":
                 call = dispatcher.calls.get(outcome.call_id)
                 if call is None:
@@ -560,7 +566,8 @@ class RelayClient:
             detail = ""
             if outcome.event is not None and outcome.event.reason:
                 detail = f": {outcome.event.reason}"
-            raise RelayError(-1, f"dial {dial_tag} failed ({outcome.reason}{detail})")
+            # The official client's wording first (programs match on it), then ours.
+            raise RelayError(-1, f"Dial failed (tag={dial_tag}): {outcome.reason}{detail}")
         finally:
             dispatcher.forget_dial(dial_tag)
 

@@ -203,15 +203,22 @@ def simple(extra: Mapping[str, Any] | None = None) -> Params:
 def connect(
     devices: list[list[dict[str, Any]]],
     *,
-    ringback: list[dict[str, Any]] | None,
+    ringback: list[dict[str, Any]] | dict[str, Any] | None,
     tag: str | None,
     max_duration: int | None,
     max_price_per_minute: float | None,
     status_url: str | None,
     extra: Mapping[str, Any],
 ) -> Params:
-    """``calling.connect`` (*ringback* media may be flat or wire form)."""
+    """``calling.connect`` (*ringback*: a media list or one media item, flat or wire form).
+
+    One item is sent as a one-item list: the reference (§5.2) and the current
+    SDKs (Go, Python) send ``ringback`` as a media array; only the 2019 Node SDK
+    sent a bare object (corpus), which we accept as input but do not send.
+    """
     params: Params = {"devices": _devices(devices)}
+    if isinstance(ringback, Mapping):
+        ringback = [dict(ringback)]
     put_params(
         params,
         ringback=None if ringback is None else to_wire_media(ringback),

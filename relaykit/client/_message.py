@@ -104,12 +104,23 @@ class Message:
         A timed-out wait does not affect the message; wait again later.
 
         Raises:
-            TimeoutError: *timeout* seconds passed first.
-            RuntimeError: The message was not created by a client (nothing to wait on).
+            TimeoutError: *timeout* seconds passed first.  A Message built by hand
+                (not by a client) can never reach a terminal state by itself, so
+                with a *timeout* it raises this at once, as the official client's
+                wait does once the timeout passes.
+            RuntimeError: A Message built by hand, waited on without a *timeout*
+                (it would wait forever).
         """
         if self._result is None:
             if self._done is None or self._hub is None:
-                raise RuntimeError("this Message is not attached to a RelayClient")
+                if timeout is not None:
+                    raise TimeoutError(
+                        f"message {self.message_id} is not attached to a RelayClient:"
+                        f" not final within {timeout} s"
+                    )
+                raise RuntimeError(
+                    "this Message is not attached to a RelayClient (it would wait forever)"
+                )
             runtime = self._hub.runtime
             if timeout is None:
                 await self._done.wait()

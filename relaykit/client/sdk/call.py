@@ -7,6 +7,9 @@ A program that does ``from signalwire.relay.call import Call`` runs unchanged as
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from relaykit.client import (
     CALL_STATE_ANSWERED,
     CALL_STATE_CREATED,
@@ -47,6 +50,10 @@ from relaykit.client import (
     parse_event,
 )
 
+#: The type of a ``call.on(...)`` / ``on_completed`` handler (sync or async), as
+#: ``signalwire.relay.call`` spells it.
+EventHandler = Callable[[RelayEvent], Coroutine[Any, Any, None] | None]
+
 __all__ = [
     "CALL_STATE_ANSWERED",
     "CALL_STATE_CREATED",
@@ -72,6 +79,7 @@ __all__ = [
     "Call",
     "CollectAction",
     "DetectAction",
+    "EventHandler",
     "FaxAction",
     "PausableAction",
     "PayAction",

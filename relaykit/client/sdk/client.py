@@ -5,6 +5,9 @@ Each adapter's ``client`` submodule adds its bound :class:`RelayClient`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from relaykit.client import (
     AGENT_STRING,
     DEFAULT_RELAY_HOST,
@@ -30,6 +33,11 @@ from relaykit.client import (
     RelayError,
 )
 
+#: The type of an ``on_call`` handler, as ``signalwire.relay.client`` spells it.
+CallHandler = Callable[[Call], Coroutine[Any, Any, None]]
+#: The type of an ``on_message`` handler, as ``signalwire.relay.client`` spells it.
+MessageHandler = Callable[[Message], Coroutine[Any, Any, None]]
+
 __all__ = [
     "AGENT_STRING",
     "DEFAULT_RELAY_HOST",
@@ -51,6 +59,8 @@ __all__ = [
     "RECONNECT_MAX_DELAY",
     "RECONNECT_MIN_DELAY",
     "Call",
+    "CallHandler",
     "Message",
+    "MessageHandler",
     "RelayError",
 ]
