@@ -10,7 +10,7 @@ names below and the public codec module :mod:`relay_proto.rpc`.
 
 from . import rpc
 from ._actions import ACTION_KINDS, ACTION_SPECS, ACTION_SPECS_BY_METHOD, ActionSpec
-from ._backoff import BACKOFF_FACTOR, BACKOFF_MAX, BACKOFF_MIN
+from ._backoff import BACKOFF_FACTOR, BACKOFF_MAX, BACKOFF_MIN, BACKOFF_RESET_AFTER
 from ._connection import RelayConnection
 from ._credentials import RELAY_VERSION
 from ._errors import (
@@ -28,8 +28,14 @@ from ._errors import (
 )
 from ._events import *  # noqa: F403
 from ._events import __all__ as _events_all
-from ._routing import CallInfo, is_call_scoped
-from ._session import DEFAULT_AGENT, MAX_AUTH_REJECTIONS
+from ._recent import MAX_RECENT_CALLS, MAX_RECENT_EVENT_IDS, MAX_RECENT_MESSAGES
+from ._routing import OVER_CAPACITY_POLICIES, CallInfo, is_call_scoped
+from ._session import (
+    DEFAULT_AGENT,
+    DEFAULT_PING_INTERVAL,
+    MAX_AUTH_REJECTIONS,
+    SERVER_PING_WATCHDOG,
+)
 from ._state import SessionState
 from ._ws import DEFAULT_MAX_MESSAGE_SIZE
 
@@ -42,10 +48,17 @@ __all__ = [
     "BACKOFF_FACTOR",
     "BACKOFF_MAX",
     "BACKOFF_MIN",
+    "BACKOFF_RESET_AFTER",
     "DEFAULT_AGENT",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_PING_INTERVAL",
     "MAX_AUTH_REJECTIONS",
+    "MAX_RECENT_CALLS",
+    "MAX_RECENT_EVENT_IDS",
+    "MAX_RECENT_MESSAGES",
+    "OVER_CAPACITY_POLICIES",
     "RELAY_VERSION",
+    "SERVER_PING_WATCHDOG",
     "ActionSpec",
     "AuthenticationFailed",
     "CallInfo",

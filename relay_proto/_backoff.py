@@ -1,13 +1,21 @@
 """Reconnect backoff: when to try the next socket (protocol reference §3.8).
 
-The policy, as the official Python client does it:
+The policy:
 
 * The first delay after losing a socket is 1 s.  Each further failed attempt
   doubles it, up to 30 s: 1, 2, 4, 8, 16, 30, 30, ... seconds.
-* The count resets as soon as a WebSocket *opens*, before authentication.  A
-  server that accepts sockets and then rejects or drops them therefore sees
-  retries about 1 s apart.  That is deliberate: the authentication bound
-  (3 rejections before the first success) ends that loop, not the backoff.
+* The count resets only once a session has stayed *authenticated* for a
+  stable period (``BACKOFF_RESET_AFTER``, 10 s by default; the
+  ``reconnect_reset_after`` option of ``RelayConnection``), measured from
+  ``SessionAuthenticated`` to the loss of that socket.  A socket that opens,
+  or even authenticates, and is then dropped or rejected within that period
+  counts as one more failed attempt.
+
+  This departs from the official Python client on purpose: it resets as soon
+  as a WebSocket opens, before authentication, so a server that accepts
+  sockets and then drops them (a flapping load balancer, an overloaded node
+  that rejects sessions) is hammered about once a second forever.  Here such
+  a server sees 1, 2, 4, ... 30 s, like one that refuses connections.
 * Jitter spreads reconnect storms.  The core never draws randomness itself;
   the injected ``jitter()`` returns a float in ``[0, 1)`` and adds up to 10 %
   of the delay.  The result is still capped at 30 s, so every delay lies in
@@ -25,10 +33,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-__all__ = ["BACKOFF_FACTOR", "BACKOFF_MAX", "BACKOFF_MIN", "JITTER_FRACTION", "Backoff"]
+__all__ = [
+    "BACKOFF_FACTOR",
+    "BACKOFF_MAX",
+    "BACKOFF_MIN",
+    "BACKOFF_RESET_AFTER",
+    "JITTER_FRACTION",
+    "Backoff",
+]
 
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 30.0
+#: Seconds a session must stay authenticated before its loss restarts the
+#: backoff at ``BACKOFF_MIN`` (shorter-lived sessions keep the delays growing).
+BACKOFF_RESET_AFTER: Final = 10.0
 #: Each failed attempt multiplies the delay by this (1, 2, 4, ... 30 s).
 BACKOFF_FACTOR: Final = 2.0
 JITTER_FRACTION: Final = 0.1
@@ -65,7 +83,7 @@ class Backoff:
         self.armed = False
 
     def reset(self) -> None:
-        """A WebSocket opened: the next loss starts again at ``min_delay``."""
+        """A session proved stable: the next loss starts again at ``min_delay``."""
         self._attempt = 0
 
     def schedule(self, now: float) -> tuple[float, int]:

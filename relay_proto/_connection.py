@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ._backoff import BACKOFF_MAX, BACKOFF_MIN
+from ._backoff import BACKOFF_MAX, BACKOFF_MIN, BACKOFF_RESET_AFTER
 from ._credentials import SessionIdentity
 from ._errors import LocalProtocolError
 from ._events import Event
 from ._routing import CallInfo
-from ._session import DEFAULT_AGENT, Session
+from ._session import DEFAULT_AGENT, DEFAULT_PING_INTERVAL, SERVER_PING_WATCHDOG, Session
 from ._state import SessionState
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -77,18 +77,39 @@ class RelayConnection:
             byte stream (use :meth:`receive_data` / :meth:`data_to_send`).  False
             when the transport does WebSocket itself (use :meth:`receive_text` /
             :meth:`texts_to_send`).
-        request_timeout: Default per-request timeout in seconds (10).
-        ping_interval: Seconds between client ``signalwire.ping`` requests (30).
+        request_timeout: Default per-request timeout in seconds (10).  A
+            request that times out on the wire declares the connection dead,
+            so a silent server is noticed this long after a request is sent.
+        ping_interval: Seconds between client ``signalwire.ping`` requests
+            (15; the official client uses 30).  A ping times out after
+            ``request_timeout``, so an idle silent server is noticed within
+            ``ping_interval + request_timeout`` (25 s with the defaults).
+        server_ping_watchdog: Once the server has sent ``signalwire.ping`` on
+            a socket, receiving nothing at all for this many seconds (15, the
+            official SDKs' value) emits :class:`~relay_proto.ConnectionDead`
+            with a reason naming the watchdog (the JS SDK's behaviour; the
+            Python SDK only logs).
         max_queue: Most requests waiting while offline (500); more raise
             :class:`~relay_proto.QueueFullError`.
         max_message_size: Largest inbound WebSocket message in bytes (10 MiB).
         max_active_calls: Cap on the call registry (1000); inbound calls past
-            it are ACKed and dropped with :class:`~relay_proto.CallDropped`.
+            it are ACKed and not taken (:class:`~relay_proto.CallDropped`).
+        over_capacity: What happens to an inbound call past
+            ``max_active_calls``: ``"ignore"`` (default, the official client's
+            behaviour: ACKed, dropped, logged) or ``"pass"`` (the core sends
+            ``calling.pass`` so that another consumer of the context takes it).
         agent: The ``agent`` string sent in ``signalwire.connect``.
         reconnect_min_delay: The first reconnect delay in seconds (1); it
             doubles per failed attempt.
         reconnect_max_delay: The longest reconnect delay in seconds (30).
             Tests shorten both; ``0 < reconnect_min_delay <= reconnect_max_delay``.
+        reconnect_reset_after: Seconds a session must have stayed
+            authenticated for its loss to restart the backoff at
+            ``reconnect_min_delay`` (10; ``>= 0``).  Sockets that open, or even
+            authenticate, and are then dropped or rejected sooner keep the
+            delays growing (1, 2, 4, ... 30 s).  This departs on purpose from
+            the official client, which resets whenever a WebSocket opens and
+            so retries a flapping server about once a second forever.
 
     Raises:
         LocalProtocolError: An argument is out of range.
@@ -103,13 +124,16 @@ class RelayConnection:
         jitter: Callable[[], float] | None = None,
         websocket: bool = True,
         request_timeout: float = 10.0,
-        ping_interval: float = 30.0,
+        ping_interval: float = DEFAULT_PING_INTERVAL,
+        server_ping_watchdog: float = SERVER_PING_WATCHDOG,
         max_queue: int = 500,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_active_calls: int = 1000,
+        over_capacity: str = "ignore",
         agent: str = DEFAULT_AGENT,
         reconnect_min_delay: float = BACKOFF_MIN,
         reconnect_max_delay: float = BACKOFF_MAX,
+        reconnect_reset_after: float = BACKOFF_RESET_AFTER,
     ) -> None:
         if not isinstance(host, str) or not host or any(c in host for c in "@/?\r\n \t"):
             raise LocalProtocolError(f"invalid host {host!r}")
@@ -118,11 +142,20 @@ class RelayConnection:
         for name, value in (
             ("request_timeout", request_timeout),
             ("ping_interval", ping_interval),
+            ("server_ping_watchdog", server_ping_watchdog),
             ("reconnect_min_delay", reconnect_min_delay),
             ("reconnect_max_delay", reconnect_max_delay),
         ):
             if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
                 raise LocalProtocolError(f"{name} must be a positive number, got {value!r}")
+        if not (
+            isinstance(reconnect_reset_after, (int, float))
+            and not isinstance(reconnect_reset_after, bool)
+            and 0 <= reconnect_reset_after < float("inf")
+        ):
+            raise LocalProtocolError(
+                f"reconnect_reset_after must be a number >= 0, got {reconnect_reset_after!r}"
+            )
         if reconnect_min_delay > reconnect_max_delay:
             raise LocalProtocolError(
                 f"reconnect_min_delay ({reconnect_min_delay!r}) is larger than "
@@ -157,6 +190,9 @@ class RelayConnection:
             agent=agent,
             reconnect_min_delay=float(reconnect_min_delay),
             reconnect_max_delay=float(reconnect_max_delay),
+            reconnect_reset_after=float(reconnect_reset_after),
+            server_ping_watchdog=float(server_ping_watchdog),
+            over_capacity=over_capacity,
         )
         self._calls_view = MappingProxyType(self._session.router.calls)
 
@@ -257,8 +293,12 @@ class RelayConnection:
     def connection_lost(self, now: float, reason: str = "connection lost") -> None:
         """Tell the core the socket is gone (or an attempt to open one failed).
 
-        Requests that were on the wire get :class:`~relay_proto.RequestCancelled`;
-        requests still queued wait for the next socket; pending dials fail.
+        Requests that were on the wire get :class:`~relay_proto.RequestCancelled`
+        (``sent=True``: their outcome is unknown); requests still queued wait
+        for the next socket.  Pending dials that were sent stay pending: if the
+        next session resumes this one their events keep coming, otherwise they
+        fail with ``DialCompleted(reason="connection_lost")`` and their known
+        legs are hung up.
         Unless the client closed or failed, a
         :class:`~relay_proto.ReconnectScheduled` follows.  Calling it again for
         the same socket is harmless.
@@ -325,10 +365,46 @@ class RelayConnection:
         """
         return self._session.unsubscribe(contexts, now)
 
+    def abandon_dial(self, tag: str, now: float) -> bool:
+        """The application gave up on the dial *tag*: make sure no leg of it stays up.
+
+        Call it whenever a ``calling.dial`` stops being awaited without its
+        answered call being handed to someone (the awaiting task cancelled,
+        the dial timeout expired, ...).  Then:
+
+        * a dial still in the offline queue is withdrawn: its request gets
+          :class:`~relay_proto.RequestCancelled` with ``sent=False`` and
+          nothing ever reaches the server;
+        * a pending dial completes with :class:`~relay_proto.DialCompleted`
+          ``reason="abandoned"``;
+        * every live leg already known for *tag* (the winner of an answered
+          dial included) and every leg reported later, after a reconnect and
+          resume too, gets ``calling.end`` (reason ``hangup``) from the core,
+          announced once per leg by :class:`~relay_proto.CallHungUpByCore`.
+          Legs first seen after the abandon are not emitted as call events.
+
+        Args:
+            tag: The dial's ``tag``.
+            now: The current time.
+
+        Returns:
+            True when there was something to end (a pending dial or a live
+            leg); False for an unknown tag, a dial already over, or a closed client.
+
+        Raises:
+            LocalProtocolError: *tag* is not a non-empty string.
+
+        Next: flush :meth:`data_to_send`, drain :meth:`next_event`, re-arm the timer.
+        """
+        return self._session.abandon_dial(tag, now)
+
     def close(self, now: float) -> None:
         """Close for good: cancel everything pending and never reconnect.
 
-        Every pending request gets :class:`~relay_proto.RequestCancelled`.  If
+        Every pending request gets :class:`~relay_proto.RequestCancelled` and
+        every pending dial :class:`~relay_proto.DialCompleted`
+        (``"connection_lost"``); when authenticated, the known legs of those
+        dials get ``calling.end`` first, written before the close frame.  If
         the WebSocket is open a close handshake starts (state ``CLOSING``);
         :class:`~relay_proto.ConnectionClosed` (``will_reconnect=False``) comes
         when it ends, times out, or right away when there is nothing to close.

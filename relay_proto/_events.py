@@ -56,6 +56,7 @@ __all__ = [
     "AuthenticationRejected",
     "AuthorizationStateUpdated",
     "CallDropped",
+    "CallHungUpByCore",
     "CallReceived",
     "CallStateChanged",
     "CallingErrorReceived",
@@ -152,21 +153,41 @@ class RequestFailed(Event):
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestTimedOut(Event):
-    """No response arrived within the request's timeout."""
+    """No response arrived within the request's timeout.
+
+    Attributes:
+        sent: True when the request had been handed to the socket: the server
+            may have received and run it, so its outcome is unknown.  False
+            when it timed out still waiting in the offline queue: it never
+            left the client and is safe to retry.
+    """
 
     request_id: str
     method: str
     timeout: float
+    sent: bool = True
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestCancelled(Event):
-    """The request will never get an answer: the connection dropped or the client closed."""
+    """The request will never get an answer: the connection dropped or the client closed.
+
+    Attributes:
+        reason: Why (the connection-loss reason, ``"connection closed by the
+            client"``, ``"authentication failed"``, ``"dial abandoned"``).
+        sent: True when the request had been handed to the socket before it
+            was lost: the server may have received and run it (a ``calling.play``
+            may be playing), so the outcome is unknown and a blind retry may
+            run it twice.  False when it never left the client (it was still
+            in the offline queue): safe to retry.  Defaults to the cautious
+            True.
+    """
 
     request_id: str
     method: str
     reason: str
+    sent: bool = True
 
 
 @final
@@ -248,9 +269,42 @@ class ProtocolErrorReceived(Event):
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallDropped(Event):
-    """An inbound call was ACKed but ignored (e.g. ``max_active_calls`` reached)."""
+    """An inbound call was ACKed but not taken (``max_active_calls`` reached).
+
+    Attributes:
+        call_id: The offered call.
+        reason: ``"max_active_calls"``.
+        passed: True when the core answered the offer with ``calling.pass``
+            (``over_capacity="pass"``) so that another consumer of the context
+            takes it; False when it was only ignored (``"ignore"``, the default).
+    """
 
     call_id: str
+    reason: str
+    passed: bool = False
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallHungUpByCore(Event):
+    """The core sent ``calling.end`` for a call nobody owns any more.
+
+    Emitted once per call, when the first ``calling.end`` goes out (the core
+    repeats it, at most a few times, if the call still shows up alive, and
+    after a reconnect).  Today the only cause is an abandoned dial: every leg
+    of a dial the application gave up on (:meth:`RelayConnection.abandon_dial`,
+    or a dial the core failed itself) is hung up, including legs the server
+    reports later, so that no phone keeps ringing and no answered call is left
+    without an owner.
+
+    Attributes:
+        call_id: The leg being hung up.
+        tag: The tag of the dial it belongs to.
+        reason: ``"dial_abandoned"``.
+    """
+
+    call_id: str
+    tag: str
     reason: str
 
 
@@ -286,7 +340,16 @@ class DialCompleted(Event):
         tag: The dial's tag.
         call_id: The winning leg's call id when answered, else ``""``.
         event: The ``calling.call.dial`` event, if one arrived.
-        reason: ``"answered"``, ``"failed"``, ``"request_failed"`` or ``"connection_lost"``.
+        reason: ``"answered"``; ``"failed"`` (the server's dial failed);
+            ``"request_failed"`` (the ``calling.dial`` request was rejected, or
+            timed out before it was sent); ``"connection_lost"`` (the client
+            closed, or the dial was on the wire when the socket dropped and the
+            next session was *not* resumed, so its events can never come); or
+            ``"abandoned"`` (:meth:`RelayConnection.abandon_dial`).  A dial the
+            core fails itself (``"connection_lost"``) is also abandoned: its
+            legs are hung up (see :class:`CallHungUpByCore`).  While a dropped
+            session is resumed, a dial that was on the wire stays pending: its
+            events keep coming on the resumed session.
     """
 
     tag: str

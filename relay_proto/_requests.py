@@ -24,12 +24,16 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Final
 
-__all__ = ["CONNECT", "PING", "USER", "PendingRequest", "RequestTable"]
+__all__ = ["CONNECT", "INTERNAL", "PING", "USER", "PendingRequest", "RequestTable"]
 
 #: Request kinds: a caller's request, or one the session sends for itself.
 USER: Final = 0
 CONNECT: Final = 1
 PING: Final = 2
+#: Sent by the core on its own account (``calling.end`` for an abandoned dial's
+#: legs, ``calling.pass`` past the call cap): outcomes go to the router, and no
+#: request event is emitted, since nobody outside the core knows the id.
+INTERNAL: Final = 3
 
 
 class PendingRequest:
@@ -41,7 +45,7 @@ class PendingRequest:
         text: The encoded request, ready to send (encoded once, at creation).
         deadline: When it times out (absolute, on the caller's clock).
         timeout: The timeout it was given, for :class:`~relay_proto.RequestTimedOut`.
-        kind: :data:`USER`, :data:`CONNECT` or :data:`PING`.
+        kind: :data:`USER`, :data:`CONNECT`, :data:`PING` or :data:`INTERNAL`.
         sent: True once it went out on the current socket.
     """
 
@@ -101,6 +105,19 @@ class RequestTable:
         if req is None or not req.sent:
             return None
         del self._pending[req.id]
+        return req
+
+    def take_queued(self, request_id: str) -> PendingRequest | None:
+        """Remove and return a request that still waits in the offline queue, if it does.
+
+        Its queue entry is skipped lazily by :meth:`drain_queue`, like an
+        expired one (the ``pending.get(id) is req`` check fails once removed).
+        """
+        req = self._pending.get(request_id)
+        if req is None or req.sent:
+            return None
+        del self._pending[request_id]
+        self._queued -= 1
         return req
 
     def drain_queue(self) -> Iterator[PendingRequest]:

@@ -11,16 +11,33 @@ receives and sends *text messages* and knows the session rules:
 * Every ``signalwire.event`` with an id is ACKed with exactly that id *before*
   it is processed (§3.3); server ``signalwire.ping`` and
   ``signalwire.disconnect`` are answered (§3.4, §3.5).
-* Client pings every ``ping_interval``; 3 consecutive failures, or one ping
-  timing out, declare the connection dead (§3.8).
+* Client pings every ``ping_interval`` (15 s); 3 consecutive failures, or one
+  ping timing out (``request_timeout``, 10 s), declare the connection dead
+  (§3.8).
 * Every request has a timeout (default 10 s).  A request that times out while
   on the wire declares the connection dead (half-open) unless it was
   ``signalwire.connect``.  Each request gets exactly one outcome event.
+* Silent-server detection, with the defaults: a server that keeps TCP open
+  but answers nothing is noticed within ``request_timeout`` (10 s) of sending
+  a request, and within ``ping_interval + request_timeout`` (15 + 10 = 25 s)
+  of its last message when idle (the official client's 30 s ping made that
+  up to 40 s).  Once the server has sent a ``signalwire.ping`` on this socket,
+  the server-ping watchdog also applies: nothing at all received for
+  ``server_ping_watchdog`` seconds (15, the official SDKs' value) declares the
+  connection dead, as the JS SDK does (the Python SDK only logs).  Any
+  message restarts the watchdog, not only a ping: a server that is streaming
+  events is plainly alive.
 * Requests made while not authenticated wait in a bounded FIFO queue and go
   out exactly once, with their original ids, after the next successful
   ``signalwire.connect``.  Their timeouts keep running while they wait.
-* Reconnect backoff: 1 s doubling to 30 s, reset whenever a WebSocket opens,
-  with jitter ``delay * 0.1 * jitter()`` added (still capped at 30 s).
+* Reconnect backoff: 1 s doubling to 30 s, with jitter ``delay * 0.1 *
+  jitter()`` added (still capped at 30 s); it resets only when the lost
+  session had stayed authenticated for ``reconnect_reset_after`` seconds (10),
+  not when a WebSocket merely opens (see :mod:`._backoff`).
+* Redelivered events are ACKed but processed once: a ``signalwire.event``
+  whose request id is among the last :data:`~._recent.MAX_RECENT_EVENT_IDS`
+  of this session is dropped after its ACK (the window is cleared when a
+  session starts afresh, without resume).
 * ``signalwire.connect`` rejected (or timed out) 3 times in a row before the
   first success is fatal: ``AuthenticationFatal``, state ``FAILED``.
 
@@ -35,7 +52,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from ._backoff import BACKOFF_MAX, BACKOFF_MIN, Backoff
+from ._backoff import BACKOFF_MAX, BACKOFF_MIN, BACKOFF_RESET_AFTER, Backoff
 from ._credentials import SessionIdentity, check_contexts
 from ._errors import LocalProtocolError, QueueFullError
 from ._event_base import envelope_timestamp
@@ -55,7 +72,8 @@ from ._events import (
     SessionAuthenticated,
     parse_relay_event,
 )
-from ._requests import CONNECT, PING, USER, PendingRequest, RequestTable
+from ._recent import MAX_RECENT_EVENT_IDS, RecentIds
+from ._requests import CONNECT, INTERNAL, PING, USER, PendingRequest, RequestTable
 from ._routing import Router, is_call_scoped
 from ._state import SessionInput, SessionState, SessionStateMachine
 from .rpc import (
@@ -70,13 +88,24 @@ from .rpc import (
     result_code,
 )
 
-__all__ = ["CLOSE_TIMEOUT", "DEFAULT_AGENT", "Session"]
+__all__ = [
+    "CLOSE_TIMEOUT",
+    "DEFAULT_AGENT",
+    "DEFAULT_PING_INTERVAL",
+    "SERVER_PING_WATCHDOG",
+    "Session",
+]
 
 logger = logging.getLogger("relaykit.core")
 
 DEFAULT_AGENT: Final = "relaykit/0.1.0"
 #: How long a user close waits for the server's WebSocket close reply.
 CLOSE_TIMEOUT: Final = 5.0
+#: Seconds between client pings.  Half the official client's 30 s, so that an
+#: idle half-open connection is noticed within 15 + 10 (ping timeout) = 25 s.
+DEFAULT_PING_INTERVAL: Final = 15.0
+#: Once the server has pinged, this much silence means the connection is dead.
+SERVER_PING_WATCHDOG: Final = 15.0
 #: Backoff bounds (seconds) and the consecutive-failure limits of §3.8.
 MAX_PING_FAILURES: Final = 3
 MAX_AUTH_REJECTIONS: Final = 3
@@ -115,7 +144,8 @@ class Session:
         make_id: Returns a fresh request id (a string unique among pending requests).
         jitter: Returns a float in [0, 1); see the module docstring for its use.
         request_timeout, ping_interval, max_queue, max_active_calls, agent,
-        reconnect_min_delay, reconnect_max_delay:
+        reconnect_min_delay, reconnect_max_delay, reconnect_reset_after,
+        server_ping_watchdog, over_capacity:
             As for :class:`~relay_proto.RelayConnection`.
 
     :class:`~relay_proto.RelayConnection` owns one of these and drives it; the
@@ -137,6 +167,9 @@ class Session:
         agent: str,
         reconnect_min_delay: float = BACKOFF_MIN,
         reconnect_max_delay: float = BACKOFF_MAX,
+        reconnect_reset_after: float = BACKOFF_RESET_AFTER,
+        server_ping_watchdog: float = SERVER_PING_WATCHDOG,
+        over_capacity: str = "ignore",
     ) -> None:
         self._send_text = send_text
         self._start_close = start_close
@@ -147,7 +180,14 @@ class Session:
         self.ping_interval = ping_interval
         self.max_queue = max_queue
         self.agent = agent
-        self.router = Router(self._emit, max_active_calls)
+        self.reconnect_reset_after = reconnect_reset_after
+        self.server_ping_watchdog = server_ping_watchdog
+        self.router = Router(
+            self._emit, max_active_calls, send=self._send_internal, over_capacity=over_capacity
+        )
+        # The time of the input being handled, for requests the router sends
+        # from inside dispatch (the core has no clock of its own).
+        self._now = 0.0
         self._machine = SessionStateMachine()
         # Session identity: set by open_session, updated by the server.
         self.credentials: SessionIdentity | None = None
@@ -166,6 +206,15 @@ class Session:
         self._backoff = Backoff(jitter, reconnect_min_delay, reconnect_max_delay)
         self._ever_authenticated = False
         self._auth_rejections = 0
+        # When the current socket's session authenticated (None before): the
+        # backoff resets only for sessions that stayed up reconnect_reset_after.
+        self._authenticated_at: float | None = None
+        # The server-ping watchdog: armed by the first server ping on a socket,
+        # restarted by every message received.
+        self._server_pinged = False
+        self._last_heard = 0.0
+        # Ids of recent signalwire.event requests (redeliveries are dropped).
+        self._recent_events = RecentIds(MAX_RECENT_EVENT_IDS)
         self._close_deadline: float | None = None
         # Ids of sent requests that close() cancelled (insertion-ordered, bounded).
         self._cancelled: dict[str, None] = {}
@@ -205,17 +254,21 @@ class Session:
         # hang the client forever.
         self._dead = False
         self._draining = False
+        self._server_pinged = False
+        self._authenticated_at = None
         self._backoff.clear()
         self._handshake_deadline = now + self.request_timeout
 
     def transport_opened(self, now: float) -> None:
-        """The WebSocket is open: reset the backoff and send ``signalwire.connect``."""
+        """The WebSocket is open: send ``signalwire.connect``.
+
+        The backoff is *not* reset here (the official client does): see
+        :mod:`._backoff` for why only a stable session resets it.
+        """
         if not self._machine.can(_I.TRANSPORT_OPENED) or self._dead:
             return
         self._machine.process(_I.TRANSPORT_OPENED)
         self._handshake_deadline = None
-        # §3.8: the backoff resets as soon as a WebSocket opens (before auth).
-        self._backoff.reset()
         assert self.credentials is not None  # checked by connection_made
         params = self.credentials.connect_params(self.agent)
         request_id = self._new_id()
@@ -278,6 +331,28 @@ class Session:
             self.credentials.remove_contexts(old)
         return request_id
 
+    def abandon_dial(self, tag: str, now: float) -> bool:
+        """The application gave up on dial *tag*; see :meth:`RelayConnection.abandon_dial`."""
+        if not isinstance(tag, str) or not tag:
+            raise LocalProtocolError(f"tag must be a non-empty string, got {tag!r}")
+        if self._machine.state in _REFUSING_STATES:
+            return False
+        self._now = now
+        router = self.router
+        request_id = router.pending_dial_request(tag)
+        if request_id is not None:
+            req = self._table.take_queued(request_id)
+            if req is not None:
+                # Never left the client: withdraw it, so nothing ever rings.
+                self._emit(
+                    RequestCancelled(
+                        request_id=req.id, method=req.method, reason="dial abandoned", sent=False
+                    )
+                )
+                router.request_abandoned(req.id, sent=False)
+                return True
+        return router.abandon_dial(tag)
+
     def close(self, now: float) -> None:
         """User close: cancel everything pending, close politely, never reconnect."""
         state = self._machine.state
@@ -286,6 +361,11 @@ class Session:
         # Only an open, live WebSocket can run a close handshake; without one
         # there is nothing to wait for and the client is closed at once.
         polite = state in (_S.AUTHENTICATING, _S.READY) and not self._dead
+        if self.is_ready:
+            # Dials end with the client: hang up their known legs now, so the
+            # calling.end requests go out before the WebSocket close frame.
+            self._now = now
+            self.router.fail_all_dials("connection_lost")
         self._machine.process(_I.CLOSE)
         self._cancel_all("connection closed by the client")
         self._ping_id = None
@@ -304,6 +384,7 @@ class Session:
         if self._dead or self._machine.state not in _RECEIVING_STATES:
             # Late input from a socket we already gave up on.
             return
+        self._now = self._last_heard = now
         # decode() never raises: garbage comes back as Invalid with a reason.
         msg = decode(text)
         if isinstance(msg, Request):
@@ -362,7 +443,14 @@ class Session:
                 self._finish_close(reason)
             return
         was_connected = state in _LIVE_STATES
+        authenticated_at = self._authenticated_at
+        if authenticated_at is not None and now - authenticated_at >= self.reconnect_reset_after:
+            # The session was stable: this loss is a fresh incident, not one
+            # more failed attempt of a flapping server.
+            self._backoff.reset()
         # Everything per-socket starts over on the next one.
+        self._authenticated_at = None
+        self._server_pinged = False
         self._dead = False
         self._draining = False
         self._handshake_deadline = None
@@ -374,15 +462,20 @@ class Session:
             for req in self._table.take_sent():
                 if req.kind == USER:
                     self._emit(
-                        RequestCancelled(request_id=req.id, method=req.method, reason=reason)
+                        RequestCancelled(
+                            request_id=req.id, method=req.method, reason=reason, sent=True
+                        )
                     )
-                    self.router.request_abandoned(req.id)
+                    self.router.request_abandoned(req.id, sent=True)
+                elif req.kind == INTERNAL:
+                    self.router.internal_outcome(req.id, False, lost=True)
             self.router.connection_lost(self._table.queued_ids())
             self._emit(ConnectionClosed(reason=reason, will_reconnect=True))
         self._schedule_reconnect(now)
 
     def handle_timer(self, now: float) -> None:
         """Run everything due at *now*: timeouts, pings, the reconnect and close deadlines."""
+        self._now = now
         # Request timeouts first: they may declare the socket dead, which stops pings.
         for req in self._table.take_expired(now):
             self._on_timeout(req, now)
@@ -394,6 +487,14 @@ class Session:
         # A user close whose WebSocket close reply never came.
         if self._close_deadline is not None and now >= self._close_deadline:
             self._finish_close("close handshake timed out")
+        # The server-ping watchdog (JS SDK behaviour): a server that pinged and
+        # then fell silent is gone, whether or not anything of ours is pending.
+        watchdog = self._watchdog_deadline()
+        if watchdog is not None and now >= watchdog:
+            self.declare_dead(
+                f"server-ping watchdog: nothing received for {self.server_ping_watchdog:g} s "
+                "after the server's signalwire.ping"
+            )
         # The adapter learnt the reconnect time from ReconnectScheduled; as a
         # timer it only needs to fire once.
         self._backoff.fire(now)
@@ -417,12 +518,34 @@ class Session:
             self._close_deadline,
             self._backoff.deadline,
             self._next_ping_at,
+            self._watchdog_deadline(),
         ):
             if candidate is not None and (best is None or candidate < best):
                 best = candidate
         return best
 
     # -------------------------------------------------------------- internals
+
+    def _watchdog_deadline(self) -> float | None:
+        """When the server-ping watchdog fires, or None while it is not armed."""
+        if not self._server_pinged or self._dead or self._machine.state not in _LIVE_STATES:
+            return None
+        return self._last_heard + self.server_ping_watchdog
+
+    def _send_internal(self, method: str, params: Mapping[str, Any]) -> str:
+        """Send (or queue) a request on the core's own account (the router's hangups, passes).
+
+        Not bounded by ``max_queue``: these are few (one per orphan leg or
+        passed call) and must not fail because the application filled the
+        queue.  Their outcomes go back to the router, never to the caller.
+        """
+        request_id = self._new_id()
+        text = encode_request(request_id, method, params)
+        online = self.is_ready
+        req = self._register(request_id, method, text, self._now, None, INTERNAL, queue=not online)
+        if online:
+            self._transmit(req)
+        return request_id
 
     def _new_id(self) -> str:
         """A fresh id from the injected ``make_id``, checked: ids key the request table."""
@@ -472,13 +595,19 @@ class Session:
         if method == "signalwire.event":
             # §3.3: ACK first, with exactly the id received, then process.
             # (Inlined _reply: this is the hottest path of the core.)
-            if msg.id is not None:
-                self._send_text(_ACK_HEAD + dumps(msg.id) + _ACK_TAIL)
+            event_id = msg.id
+            if event_id is not None:
+                self._send_text(_ACK_HEAD + dumps(event_id) + _ACK_TAIL)
+                # ACKed again (the server must stop resending), processed once.
+                if not self._recent_events.add(event_id):
+                    logger.debug("dropping redelivered signalwire.event %r", event_id)
+                    return
             self._on_event(msg.params)
         elif method == "signalwire.ping":
             if msg.id is not None:
                 self._reply(msg.id)
             self._ping_failures = 0
+            self._server_pinged = True
         elif method == "signalwire.disconnect":
             if msg.id is not None:
                 self._reply(msg.id)
@@ -540,6 +669,10 @@ class Session:
             self._on_connect_response(msg, now)
         elif kind == PING:
             self._on_ping_response(msg, now)
+        elif kind == INTERNAL:
+            code = result_code(msg.result) if isinstance(msg, Response) else msg.code
+            ok = isinstance(msg, Response) and is_success_code(code)
+            self.router.internal_outcome(req.id, ok, gone=code in (404, 410))
         elif type(msg) is Response:
             result = msg.result
             code = result_code(result)
@@ -587,22 +720,30 @@ class Session:
         self.identity = identity if isinstance(identity, str) else ""
         self._ever_authenticated = True
         self._auth_rejections = 0
+        self._authenticated_at = now
         self._machine.process(_I.AUTHENTICATED)
+        restored = result.get("session_restored") is True
+        if not restored:
+            # A brand-new session cannot redeliver the old one's events, and a
+            # restarted server may number its events from 1 again.
+            self._recent_events.clear()
         self._emit(
             SessionAuthenticated(
                 protocol=self.credentials.protocol or "",
                 identity=self.identity,
-                session_restored=result.get("session_restored") is True,
+                session_restored=restored,
                 result=result,
             )
         )
         self._next_ping_at = now + self.ping_interval
         self._ping_failures = 0
-        if self._draining:
-            return
-        # Flush the offline queue: FIFO, original ids, exactly once.
-        for req in self._table.drain_queue():
-            self._transmit(req)
+        if not self._draining:
+            # Flush the offline queue: FIFO, original ids, exactly once.
+            for req in self._table.drain_queue():
+                self._transmit(req)
+        # Settle dials that were on the wire when the last socket dropped, and
+        # resend hangups for legs of abandoned dials (queued while draining).
+        self.router.session_started(restored)
 
     def _auth_rejected(self, code: int, message: str, now: float) -> None:
         """signalwire.connect failed (error or timeout): retry, or give up for good."""
@@ -639,9 +780,16 @@ class Session:
 
     def _on_timeout(self, req: PendingRequest, now: float) -> None:
         """*req* expired (already removed from the table): give its outcome."""
-        if req.kind == USER:
-            self._emit(RequestTimedOut(request_id=req.id, method=req.method, timeout=req.timeout))
-            self.router.request_abandoned(req.id)
+        if req.kind == USER or req.kind == INTERNAL:
+            if req.kind == USER:
+                self._emit(
+                    RequestTimedOut(
+                        request_id=req.id, method=req.method, timeout=req.timeout, sent=req.sent
+                    )
+                )
+                self.router.request_abandoned(req.id, sent=req.sent)
+            else:
+                self.router.internal_outcome(req.id, False, lost=True)
             if req.sent:
                 self.declare_dead(f"{req.method} timed out (half-open connection suspected)")
         elif req.kind == CONNECT:
@@ -661,9 +809,17 @@ class Session:
                 if len(cancelled) > MAX_CANCELLED_IDS:
                     del cancelled[next(iter(cancelled))]
             if req.kind == USER:
-                self._emit(RequestCancelled(request_id=req.id, method=req.method, reason=reason))
-                self.router.request_abandoned(req.id)
-        self.router.connection_lost(())
+                self._emit(
+                    RequestCancelled(
+                        request_id=req.id, method=req.method, reason=reason, sent=req.sent
+                    )
+                )
+                self.router.request_abandoned(req.id, sent=req.sent)
+            elif req.kind == INTERNAL:
+                self.router.internal_outcome(req.id, False, lost=True)
+        # The client is done: no dial can complete any more (and nothing more
+        # can be sent; a polite close already hung up their legs).
+        self.router.fail_all_dials("connection_lost", hang_up=False)
 
     def _finish_close(self, reason: str) -> None:
         """The user close is over (reply, EOF or timeout): CLOSED, and tell the caller."""

@@ -203,6 +203,11 @@ def test_repeated_receive_carries_the_tracked_state() -> None:
     call_id = receive["params"]["call_id"]
     pair.send(event_frame(ids(), "calling.call.state", {"call_id": call_id,
                                                         "call_state": "answered"}))  # fmt: skip
+    # A second offer of a delivered call is a redelivery: ACKed, never re-emitted.
+    assert not pair.send(event_frame(ids(), "calling.call.receive", receive["params"]))
+    # Once this client passed the call back, a new offer of it is delivered,
+    # and it carries the tracked state, not "created".
+    pair.conn.send_request("calling.pass", {"call_id": call_id, "node_id": "n"}, pair.now)
     again = pair.send(event_frame(ids(), "calling.call.receive", receive["params"]))
     assert [e.state for e in again if isinstance(e, CallReceived)] == ["answered"]
 

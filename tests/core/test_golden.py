@@ -227,12 +227,13 @@ def test_event_golden_types_after_call_known() -> None:
         ("calling.call.denoise", {"denoised": True}, _type_is(DenoiseStateChanged)),
         ("calling.call.state", {"call_state": "ringing"}, _type_is(CallStateChanged)),
     ]
-    for event_type, params, check in frames:
+    for index, (event_type, params, check) in enumerate(frames):
         params = {"call_id": "c-0001", "node_id": "n-01", **params}
         (event,) = pair.send(
             {
                 "jsonrpc": "2.0",
-                "id": "x",
+                # Distinct ids: a repeated id is a redelivery, dropped after its ACK.
+                "id": f"x-{index}",
                 "method": "signalwire.event",
                 "params": {"event_type": event_type, "params": params},
             }

@@ -1,0 +1,88 @@
+"""A fixed-size window of recently seen ids, for dropping redelivered server input.
+
+RELAY asks the client to ACK every ``signalwire.event`` (``event_acks: true``).
+An ACK that was written just before a socket died may never reach the server,
+which can then deliver the same event again on the resumed session; a
+``messaging.receive`` or ``calling.call.receive`` may also be offered twice.
+The core ACKs every copy (the server must stop resending) but hands only the
+first to the application.
+
+Remembering every id for ever would grow without bound on a long-lived
+worker, so only the most recent ``size`` ids are kept: a redelivery arrives
+within seconds of the original, long before thousands of newer ids have pushed
+it out.  Memory is O(size) whatever the traffic.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+from typing import Final
+
+__all__ = ["MAX_RECENT_CALLS", "MAX_RECENT_EVENT_IDS", "MAX_RECENT_MESSAGES", "RecentIds"]
+
+#: ``signalwire.event`` request ids remembered per session, to drop redeliveries.
+MAX_RECENT_EVENT_IDS: Final = 4096
+#: ``call_id`` values of delivered ``calling.call.receive`` offers remembered.
+MAX_RECENT_CALLS: Final = 1024
+#: ``message_id`` values of delivered ``messaging.receive`` events remembered.
+MAX_RECENT_MESSAGES: Final = 1024
+
+
+class RecentIds:
+    """The last *size* distinct ids added, with O(1) add, membership and eviction.
+
+    A set answers membership and a FIFO of the same ids says which one is the
+    oldest.  (A dict popped from its front would do too, but CPython's dict
+    scans its deleted slots on every ``next(iter(d))``, which turns a steady
+    insert/evict stream quadratic until the next resize.)
+
+    Args:
+        size: How many ids are kept (at least 1).
+    """
+
+    __slots__ = ("_order", "_seen", "size")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"size must be at least 1, got {size!r}")
+        self.size = size
+        self._seen: set[Hashable] = set()
+        self._order: deque[Hashable] = deque()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._seen
+
+    def add(self, item: Hashable) -> bool:
+        """Remember *item*; returns False when it was already in the window (a duplicate)."""
+        seen = self._seen
+        if item in seen:
+            return False
+        seen.add(item)
+        order = self._order
+        order.append(item)
+        if len(order) > self.size:
+            seen.discard(order.popleft())
+        return True
+
+    def discard(self, item: Hashable) -> None:
+        """Forget *item* (it may come again legitimately, e.g. a call passed back).
+
+        Its place in the FIFO stays until it ages out; if *item* is added again
+        meanwhile, that older place may evict it a little early.  The bound
+        holds either way: the set and the FIFO never hold more than ``size``.
+        """
+        self._seen.discard(item)
+
+    def clear(self) -> None:
+        """Forget everything (a brand-new session cannot redeliver the old one's events)."""
+        self._seen.clear()
+        self._order.clear()
+
+    @property
+    def footprint(self) -> tuple[int, int]:
+        """``(ids remembered, FIFO length)``: for tests that check the memory bound."""
+        return len(self._seen), len(self._order)
