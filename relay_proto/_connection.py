@@ -110,6 +110,13 @@ class RelayConnection:
             delays growing (1, 2, 4, ... 30 s).  This departs on purpose from
             the official client, which resets whenever a WebSocket opens and
             so retries a flapping server about once a second forever.
+        on_frame: Called as ``on_frame(sent, text)`` with every JSON-RPC text
+            the session sends (``sent=True``: requests, ACKs, replies) or
+            receives (``False``), before it is framed or after it is
+            reassembled, in order.  For recording a session
+            (``relaykit.recording``); it must not raise, and gets the frames
+            unscrubbed (credentials included): scrub before storing.  ``None``
+            (default) costs nothing.
 
     Raises:
         LocalProtocolError: An argument is out of range.
@@ -134,6 +141,7 @@ class RelayConnection:
         reconnect_min_delay: float = BACKOFF_MIN,
         reconnect_max_delay: float = BACKOFF_MAX,
         reconnect_reset_after: float = BACKOFF_RESET_AFTER,
+        on_frame: Callable[[bool, str], None] | None = None,
     ) -> None:
         if not isinstance(host, str) or not host or any(c in host for c in "@/?\r\n \t"):
             raise LocalProtocolError(f"invalid host {host!r}")
@@ -177,8 +185,12 @@ class RelayConnection:
         # The WebSocket of the current socket (websocket=True), or outgoing texts.
         self._ws: WebSocketClient | None = None
         self._texts: list[str] = []
+        self._on_frame = on_frame
+        send_text: Callable[[str], bool] = self._send_text if websocket else self._queue_text
+        if on_frame is not None:
+            send_text = self._observed(send_text, on_frame)
         self._session = Session(
-            send_text=self._send_text if websocket else self._queue_text,
+            send_text=send_text,
             start_close=self._start_close,
             events=self._events,
             make_id=make_id or _counter_ids(),
@@ -438,8 +450,11 @@ class RelayConnection:
                 raise LocalProtocolError("receive_data() before connection_made()")
             return
         session = self._session
+        on_frame = self._on_frame
         for item in ws.receive_data(data):
             if type(item) is str:
+                if on_frame is not None:
+                    on_frame(False, item)
                 session.receive_text(item, now)
             elif type(item) is WsOpened:
                 session.transport_opened(now)
@@ -462,6 +477,8 @@ class RelayConnection:
             raise LocalProtocolError("websocket=True: feed bytes with receive_data()")
         if self._session.state is SessionState.IDLE:
             raise LocalProtocolError("receive_text() before connection_made()")
+        if self._on_frame is not None:
+            self._on_frame(False, text)
         self._session.receive_text(text, now)
 
     def handle_timer(self, now: float) -> None:
@@ -512,6 +529,18 @@ class RelayConnection:
     def _send_text(self, text: str) -> bool:
         ws = self._ws
         return ws is not None and ws.send_text(text)
+
+    @staticmethod
+    def _observed(
+        send_text: Callable[[str], bool], on_frame: Callable[[bool, str], None]
+    ) -> Callable[[str], bool]:
+        """*send_text* that shows each text to *on_frame* first (the ``on_frame`` option)."""
+
+        def send(text: str) -> bool:
+            on_frame(True, text)
+            return send_text(text)
+
+        return send
 
     def _queue_text(self, text: str) -> bool:
         self._texts.append(text)

@@ -25,6 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+# The secret keys and their scrubbing have one owner: the session recorder.
+from .recording import SCRUBBED, scrub
+
 __all__ = [
     "SCRUBBED",
     "Arrow",
@@ -40,8 +43,6 @@ __all__ = [
 PROGRAM, RELAY, CALLER = "program", "relay", "caller"
 KINDS = frozenset({"request", "response", "error", "invalid", "raw"})
 #: Keys whose values never reach a trace (the journal holds connect params as sent).
-SECRET_KEYS = frozenset({"token", "jwt_token", "authorization_state", "password", "signature"})
-SCRUBBED = "[scrubbed]"
 #: ``end_reason`` / ``calling.end`` reasons that mean the call failed.
 FAILED_END_REASONS = frozenset({"error", "busy", "noAnswer", "decline", "failed"})
 FAILED_STATES = frozenset({"error", "failed", "undelivered"})
@@ -218,15 +219,6 @@ def normalize_entry(entry: Mapping[str, Any]) -> Frame:
         id=msg_id,
         data=data,
     )
-
-
-def scrub(value: Any) -> Any:
-    """A copy of *value* with every credential (``token``, ``jwt_token``, ...) replaced."""
-    if isinstance(value, dict):
-        return {k: SCRUBBED if k in SECRET_KEYS else scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    return value
 
 
 # --------------------------------------------------------------------- helpers
