@@ -242,7 +242,11 @@ class CallBase:
         try:
             request_id, driver = self._send(method, params)
             await hub.await_outcome(
-                request_id, driver, on_outcome=self._outcome_dispatched, on_resume=self._resumed
+                request_id,
+                driver,
+                on_outcome=self._outcome_dispatched,
+                on_resume=self._resumed,
+                on_abandon=action.start_abandoned,
             )
         except CallGoneError as exc:
             logger.info("calling.%s on call %s: %s (call gone)", method, self.call_id, exc)
