@@ -126,6 +126,7 @@ class Action:
         Raises:
             TimeoutError: *timeout* elapsed first.
         """
+        timeout = build.check_timeout("timeout", timeout)
         if not self.completed:
             if timeout is None:
                 await self._done.wait()

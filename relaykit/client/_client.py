@@ -161,6 +161,22 @@ class RelayClient:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if reconnect_min_delay > reconnect_max_delay:
             raise ValueError("reconnect_min_delay must not exceed reconnect_max_delay")
+        for name, value in (
+            ("shutdown_grace", shutdown_grace),
+            ("slow_listener_threshold", slow_listener_threshold),
+        ):
+            build.check_timeout(name, value)  # a non-negative number
+        for name, text in (
+            ("project", project),
+            ("token", token),
+            ("jwt_token", jwt_token),
+            ("host", host),
+            ("url", url),
+        ):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"{name} must be a string, got {type(text).__name__}")
+        if contexts is not None:
+            contexts = build.check_contexts(contexts)
         self._config: ClientConfig = resolve_config(
             project=project,
             token=token,
