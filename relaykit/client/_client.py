@@ -560,10 +560,13 @@ class RelayClient:
             return
         why = "second signal" if forced else f"shutdown_grace ({self.shutdown_grace} s) ended"
         calls = self._dispatcher.hang_up_handler_calls(why)
-        if calls and not forced:
-            with rt.move_on_at(rt.current_time() + min(self._request_timeout, 2.0)):
-                for call in calls:
-                    await call.wait_for_ended()
+        if not calls:
+            return
+        # Forced (a second signal): one round trip at most, not the request timeout.
+        limit = 1.0 if forced else min(self._request_timeout, 2.0)
+        with rt.move_on_at(rt.current_time() + limit):
+            for call in calls:
+                await call.wait_for_ended()
 
     async def drain(self, timeout: float | None = None) -> bool:
         """Stop taking new calls and wait for running handlers to finish.
