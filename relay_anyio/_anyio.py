@@ -9,6 +9,8 @@ mapping onto anyio; the object model decides everything.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import os
 import random
@@ -158,6 +160,30 @@ class PortableRuntime:
             anyio.open_signal_receiver(*map(signal.Signals, signals)),
         )
 
+    def spawn_system_task(self, func: Callable[[], Awaitable[None]], *, name: str) -> None:
+        loop = _asyncio_loop()
+        if loop is None:  # anyio on trio
+            import trio.lowlevel
+
+            trio.lowlevel.spawn_system_task(func, name=name, context=contextvars.copy_context())
+            return
+        task = loop.create_task(_run_awaitable(func), name=name)
+        # The loop keeps only a weak reference to a task: hold it until it ends.
+        _system_tasks.add(task)
+        task.add_done_callback(_system_tasks.discard)
+
+    def loop_identity(self) -> object:
+        # Also from a callback of the loop (outside any task): the loop runs.
+        loop = asyncio._get_running_loop()
+        if loop is not None:
+            return loop
+        try:
+            import trio.lowlevel
+
+            return trio.lowlevel.current_trio_token()
+        except (ImportError, RuntimeError):
+            raise RuntimeError("no event loop is running in this thread") from None
+
     def run(self, func: Callable[[], Awaitable[T]]) -> T:
         """Run *func* on a fresh event loop of :attr:`backend` and return its result."""
         options: dict[str, Any] = {}
@@ -172,3 +198,19 @@ class PortableRuntime:
             else:
                 options["use_uvloop"] = True
         return anyio.run(func, backend=self.backend, backend_options=options)
+
+
+#: Tasks started by :meth:`PortableRuntime.spawn_system_task` on asyncio, while they run.
+_system_tasks: set[asyncio.Task[None]] = set()
+
+
+def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop when called from an asyncio task, else None (trio)."""
+    loop = asyncio._get_running_loop()
+    if loop is None or asyncio.current_task(loop) is None:
+        return None
+    return loop
+
+
+async def _run_awaitable(func: Callable[[], Awaitable[None]]) -> None:
+    await func()

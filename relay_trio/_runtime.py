@@ -8,6 +8,7 @@ anyio; a test checks it.
 
 from __future__ import annotations
 
+import contextvars
 import random
 import socket
 import ssl
@@ -133,6 +134,12 @@ class TrioRuntime:
 
     def cancelled_exc_class(self) -> type[BaseException]:
         return trio.Cancelled
+
+    def spawn_system_task(self, func: Callable[[], Awaitable[None]], *, name: str) -> None:
+        trio.lowlevel.spawn_system_task(func, name=name, context=contextvars.copy_context())
+
+    def loop_identity(self) -> object:
+        return trio.lowlevel.current_trio_token()
 
     def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
         return cast(

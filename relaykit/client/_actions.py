@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from relay_proto import ACTION_SPECS, ActionSpec, RelayEvent
+from relay_proto import ACTION_SPECS, ActionSpec, Event, RelayError, RelayEvent, ResponseReceived
 
 from . import _commands as build
 from ._constants import (
@@ -126,6 +126,7 @@ class Action:
         Raises:
             TimeoutError: *timeout* elapsed first.
         """
+        timeout = build.check_timeout("timeout", timeout)
         if not self.completed:
             if timeout is None:
                 await self._done.wait()
@@ -179,6 +180,26 @@ class Action:
         callback = self._on_completed
         if callback is not None:
             self._hub.run_callback(callback, event, f"on_completed of {self!r}")
+
+    def start_abandoned(self, outcome: Event) -> None:
+        """The task starting this action was cancelled before it saw the start's *outcome*.
+
+        Called by the dispatcher once the outcome is known.  If the server
+        started the action, it is stopped (``calling.<kind>.stop``, not awaited):
+        nothing keeps playing or recording for a caller that gave up.
+        """
+        if type(outcome) is not ResponseReceived or not isinstance(self, StoppableAction):
+            return
+        call = self.call
+        method = f"calling.{self._prefix()}.stop"
+        logger.info("%s: its start was cancelled after the server started it; stopping it", self)
+        params = {"node_id": call.node_id, "call_id": call.call_id, "control_id": self.control_id}
+        try:
+            _, driver = self._hub.send(method, params, None)
+        except (RelayError, RuntimeError, TypeError, ValueError) as exc:
+            logger.warning("could not stop %r: %s", self, exc)
+            return
+        driver.kick()
 
     def _synthetic_result(self, reason: str) -> RelayEvent:
         spec = self._spec

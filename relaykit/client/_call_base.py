@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from relay_proto import CallGoneError, CallStateChanged, RelayEvent
 from relay_proto.rpc import JSON_LOADS, dumps
 
+from . import _commands as build
 from ._actions import Action
 from ._constants import (
     CALL_STATE_ANSWERED,
@@ -242,7 +243,11 @@ class CallBase:
         try:
             request_id, driver = self._send(method, params)
             await hub.await_outcome(
-                request_id, driver, on_outcome=self._outcome_dispatched, on_resume=self._resumed
+                request_id,
+                driver,
+                on_outcome=self._outcome_dispatched,
+                on_resume=self._resumed,
+                on_abandon=action.start_abandoned,
             )
         except CallGoneError as exc:
             logger.info("calling.%s on call %s: %s (call gone)", method, self.call_id, exc)
@@ -269,6 +274,10 @@ class CallBase:
         is logged with its name and duration.  Coroutine functions run as tasks.
         Exceptions are logged and never affect other listeners or the call.
         """
+        if not isinstance(event_type, str) or not event_type:
+            raise TypeError(f"event_type must be a non-empty string, got {event_type!r}")
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, got {type(handler).__name__}")
         if self._listeners is None:
             self._listeners = {}
         self._listeners.setdefault(event_type, []).append(handler)
@@ -378,6 +387,9 @@ class CallBase:
             TimeoutError: *timeout* seconds passed first.
             Exception: Whatever *predicate* raised.
         """
+        timeout = build.check_timeout("timeout", timeout)
+        if predicate is not None and not callable(predicate):
+            raise TypeError(f"predicate must be callable, got {type(predicate).__name__}")
         missed = self._take_missed(event_type, predicate)
         if missed is not None:
             return missed
@@ -411,6 +423,7 @@ class CallBase:
         Raises:
             TimeoutError: *timeout* seconds passed first.
         """
+        timeout = build.check_timeout("timeout", timeout)
         self._missed = None  # not needed for this wait; don't hold on to them
         if not self._ended.is_set():
             runtime = self._hub.runtime

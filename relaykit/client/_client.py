@@ -2,10 +2,14 @@
 
 The class is bound to an event loop by subclassing with a runtime (see
 :mod:`relaykit.client`).  It owns one task group for its whole connected
-life (entered by :meth:`RelayClient.connect`, left by
-:meth:`RelayClient.disconnect`): the connection driver and every inbound call
-and message handler run there, each handler as its own task, so one failing
-handler is logged with its call id and affects nothing else.
+life: the connection driver and every inbound call and message handler run
+there, each handler as its own task, so one failing handler is logged with its
+call id and affects nothing else.  The group lives in a task of its own (a
+runner started by :meth:`RelayClient.connect` with the runtime's
+``spawn_system_task`` and stopped by :meth:`RelayClient.disconnect`), never in
+the caller's task: ``connect()`` and ``disconnect()`` can then be wrapped in
+any timeout or cancel scope, called from different tasks, or (``disconnect()``)
+from a handler, without breaking the nesting of anybody's cancel scopes.
 
 The client owns the connection (the core, the driver, the task group) and its
 configuration; it holds one :class:`~relaykit.client._dispatch.Dispatcher`,
@@ -18,9 +22,11 @@ are not JSON) is ``TypeError``/``ValueError``; a closed or lost connection is
 from __future__ import annotations
 
 import logging
+import math
 import signal
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from relay_proto import (
@@ -39,7 +45,7 @@ from ._config import ClientConfig, max_connections, resolve_config
 from ._dispatch import Dispatcher
 from ._driver import Driver
 from ._message import Message
-from ._runtime import Runtime, TaskGroup, Transport
+from ._runtime import AsyncEvent, Runtime, TaskGroup, Transport
 
 __all__ = ["RelayClient"]
 
@@ -57,6 +63,11 @@ _connected: set[int] = set()
 #: core's own close deadline fire first, so the polite path always wins.
 _CORE_CLOSE_TIMEOUT = 5.0
 DISCONNECT_TIMEOUT = _CORE_CLOSE_TIMEOUT + 1.0
+
+#: The driver of the client whose task group the running code belongs to (its
+#: runner, the driver, every handler and callback): ``disconnect()`` called from
+#: there cannot wait for that group to end.
+_inside_client: ContextVar[Driver | None] = ContextVar("relaykit_inside_client", default=None)
 
 #: Core states in which it refuses requests: the connection is closed for good.
 _CLOSED_STATES = frozenset({SessionState.CLOSING, SessionState.CLOSED, SessionState.FAILED})
@@ -150,6 +161,22 @@ class RelayClient:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if reconnect_min_delay > reconnect_max_delay:
             raise ValueError("reconnect_min_delay must not exceed reconnect_max_delay")
+        for name, value in (
+            ("shutdown_grace", shutdown_grace),
+            ("slow_listener_threshold", slow_listener_threshold),
+        ):
+            build.check_timeout(name, value)  # a non-negative number
+        for name, text in (
+            ("project", project),
+            ("token", token),
+            ("jwt_token", jwt_token),
+            ("host", host),
+            ("url", url),
+        ):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"{name} must be a string, got {type(text).__name__}")
+        if contexts is not None:
+            contexts = build.check_contexts(contexts)
         self._config: ClientConfig = resolve_config(
             project=project,
             token=token,
@@ -170,7 +197,11 @@ class RelayClient:
         self._conn: RelayConnection | None = None
         self._driver: Driver | None = None
         self._group: TaskGroup | None = None
-        self._stack: AsyncExitStack | None = None
+        # The runner task of the connected life: told to stop, and done.
+        self._stop_runner: AsyncEvent | None = None
+        self._runner_done: AsyncEvent | None = None
+        # The event loop connect() ran on (uses from elsewhere fail at once).
+        self._loop: object = None
         self._dispatcher = Dispatcher(self, self._runtime, self._send_request)
 
     def __repr__(self) -> str:
@@ -242,9 +273,12 @@ class RelayClient:
     async def connect(self) -> None:
         """Connect and authenticate; return once the session is ready.
 
-        ``connect()`` and ``disconnect()`` must be called from the same task
-        (they enter and leave the client's task group); ``async with client:``
-        does that for you.
+        The client's tasks run in a task of their own until :meth:`disconnect`,
+        so ``connect()`` may be wrapped in any timeout or cancel scope
+        (``asyncio.wait_for``, ``anyio.fail_after``, ``trio.move_on_after``...):
+        when it is cancelled or times out, the attempt is closed and the client
+        is left disconnected, ready to connect again.  Use the client from the
+        event loop (and thread) it connected on only.
 
         Raises:
             RuntimeError: Already connected, or ``RELAY_MAX_CONNECTIONS`` clients
@@ -265,7 +299,16 @@ class RelayClient:
                 "already open in this process; disconnect one or raise RELAY_MAX_CONNECTIONS"
             )
         _connected.add(id(self))
+        try:
+            await self._open(fail_fast)
+        except BaseException:
+            await self._teardown()
+            raise
+        logger.info("connected to %s (protocol %s)", self._config.url, self._dispatcher.protocol)
+
+    async def _open(self, fail_fast: bool) -> None:
         rt = self._runtime = type(self)._runtime.bind()  # the backend, chosen once per start
+        self._loop = rt.loop_identity()
         # Calls, actions and waiters made from now on use the bound runtime too.
         self._dispatcher.runtime = rt
         transport = self._transport if self._transport is not None else rt.default_transport
@@ -300,19 +343,60 @@ class RelayClient:
             connect_timeout=self._connect_timeout,
             fail_fast=fail_fast,
         )
+        stop = self._stop_runner = rt.create_event()
+        done = self._runner_done = rt.create_event()
+        rt.spawn_system_task(
+            partial(self._run_group, rt, driver, stop, done), name=f"relaykit client {cfg.url}"
+        )
+        await driver.settled.wait()
+        if driver.error is not None:
+            raise driver.error
+
+    async def _run_group(
+        self, rt: Runtime, driver: Driver, stop: AsyncEvent, done: AsyncEvent
+    ) -> None:
+        """The runner: hold the client's task group open until told to stop.
+
+        It runs outside every caller's scope (``spawn_system_task``), so it must
+        not raise: a failure is logged and becomes the driver's error.
+        """
+        _inside_client.set(driver)
+        dispatcher = self._dispatcher
         try:
-            self._stack = AsyncExitStack()
-            group = await self._stack.enter_async_context(rt.open_task_group())
-            self._group = group
-            dispatcher.pool = rt.start_task_pool(group)
-            group.start_soon(driver.run, name=f"relaykit connection {cfg.url}")
-            await driver.settled.wait()
-            if driver.error is not None:
-                raise driver.error
-        except BaseException:
-            await self._teardown()
+            async with rt.open_task_group() as group:
+                if self._driver is driver:
+                    self._group = group
+                    dispatcher.pool = rt.start_task_pool(group)
+                group.start_soon(driver.run, name=f"relaykit connection {self._config.url}")
+                await stop.wait()
+                group.cancel_scope.cancel()
+        except (KeyboardInterrupt, SystemExit):
             raise
-        logger.info("connected to %s (protocol %s)", cfg.url, dispatcher.protocol)
+        except BaseException as exc:
+            if isinstance(exc, rt.cancelled_exc_class()):
+                raise  # the event loop is shutting down
+            logger.error("the client's task group failed", exc_info=exc)
+            if driver.error is None:
+                driver.error = exc if isinstance(exc, Exception) else RuntimeError(repr(exc))
+        finally:
+            if self._driver is driver:
+                self._group = None
+                dispatcher.pool = None
+            driver.settled.set()  # a connect() still waiting must not hang
+            driver.finished.set()
+            done.set()
+
+    def _check_loop(self) -> None:
+        """Raise ``RuntimeError`` unless called on the event loop the client connected on."""
+        try:
+            loop = self._runtime.loop_identity()
+        except RuntimeError:
+            loop = None
+        if loop is not self._loop:
+            raise RuntimeError(
+                "this RelayClient is used from another event loop or thread than the one "
+                "it connected on; use each client from its own loop only"
+            )
 
     async def disconnect(self) -> None:
         """Close the connection cleanly (WebSocket close handshake) and stop.
@@ -321,13 +405,24 @@ class RelayClient:
         handlers still running are cancelled (use :meth:`drain` first to let
         them finish).  The goodbye is shielded and bounded (6 s), so it also
         runs when the caller's scope was cancelled.  Safe to call twice.
+
+        Dials still ringing are ended first (every known leg is hung up), and
+        the :meth:`dial` awaiting each raises :class:`~relay_proto.ConnectionLostError`.
+        Called from an ``on_call`` handler, it stops the client and returns;
+        the handler is then cancelled with the client's other tasks.
+
+        Raises:
+            RuntimeError: Called from another event loop or thread than ``connect()``.
         """
         driver = self._driver
         if driver is None:
             return
+        self._check_loop()
         rt = self._runtime
         try:
             with rt.move_on_at(rt.current_time() + DISCONNECT_TIMEOUT, shield=True):
+                if driver.ready:
+                    await self._end_pending_dials()
                 if not driver.finished.is_set():
                     driver.close()
                     await driver.flush()
@@ -339,25 +434,46 @@ class RelayClient:
             await self._teardown()
         logger.info("disconnected from %s", self._config.url)
 
+    async def _end_pending_dials(self) -> None:
+        """Hang up every known leg of the dials still ringing; wait (bounded) for their end."""
+        legs = self._dispatcher.abandon_all_dials()
+        if not legs:
+            return
+        rt = self._runtime
+        with rt.move_on_at(rt.current_time() + min(self._request_timeout, 2.0)):
+            for leg in legs:
+                await leg.wait_for_ended()
+
     async def _teardown(self) -> None:
-        group, stack, driver = self._group, self._stack, self._driver
-        self._group = self._stack = None
-        self._dispatcher.pool = None
+        """Stop the runner (waiting for it, shielded and bounded) and forget the connection."""
+        driver, stop, done = self._driver, self._stop_runner, self._runner_done
+        rt = self._runtime
+        # From one of the client's own tasks (a handler), the group cannot be
+        # waited for: it is told to stop, and cancels the caller with the rest.
+        inside = driver is not None and _inside_client.get() is driver
         try:
-            if driver is not None:
-                # A socket left open by a cancelled connect(): close it (bounded).
-                rt = self._runtime
+            if stop is not None:
+                stop.set()
+                if done is not None and not inside:
+                    with rt.move_on_at(rt.current_time() + DISCONNECT_TIMEOUT, shield=True):
+                        await done.wait()
+                    if not done.is_set():
+                        logger.warning(
+                            "the client's tasks did not stop within %s s", DISCONNECT_TIMEOUT
+                        )
+            if driver is not None and not inside:
+                # A socket left open by a cancelled connection: close it (bounded).
                 with rt.move_on_at(rt.current_time() + 1.0, shield=True):
                     await driver.goodbye()
-            if group is not None:
-                group.cancel_scope.cancel()
-            if stack is not None:
-                await stack.aclose()
         finally:
-            self._driver = None
-            self._conn = None
-            _connected.discard(id(self))
-            self._dispatcher.release_waiters()
+            if self._driver is driver:
+                self._group = None
+                self._dispatcher.pool = None
+                self._driver = None
+                self._conn = None
+                self._stop_runner = self._runner_done = None
+                _connected.discard(id(self))
+                self._dispatcher.release_waiters()
 
     async def __aenter__(self) -> RelayClient:
         await self.connect()
@@ -372,7 +488,10 @@ class RelayClient:
         Reconnects with backoff whenever the connection drops, including when
         the server cannot be reached at first.  Ctrl+C or SIGTERM shut down
         cleanly: stop taking calls, let running handlers finish for up to
-        ``shutdown_grace`` seconds, then close the WebSocket.
+        ``shutdown_grace`` seconds, hang up (logged) the calls whose handlers
+        still run, then close the WebSocket.  A second Ctrl+C / SIGTERM during
+        that drain stops at once: the running handlers' calls are hung up and
+        the connection closed without waiting any longer.
 
         Raises:
             AuthenticationFailed: The credentials were rejected 3 times.
@@ -383,16 +502,25 @@ class RelayClient:
         rt = self._runtime
         stop = rt.create_event()
         error: BaseException | None = None
+        drain_scope: list[Any] = []  # the scope of the graceful drain, once it runs
+        forced: list[bool] = []
         with rt.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with rt.open_task_group() as outer:
 
                 async def watch_signals() -> None:
                     async for signum in signals:
-                        logger.info("received %s: shutting down", signal.Signals(signum).name)
-                        stop.set()
-                        driver = self._driver
-                        if driver is not None and not driver.settled.is_set():
-                            driver.close()  # still connecting: nothing to drain
+                        name = signal.Signals(signum).name
+                        if not stop.is_set():
+                            logger.info("received %s: shutting down", name)
+                            stop.set()
+                            driver = self._driver
+                            if driver is not None and not driver.settled.is_set():
+                                driver.close()  # still connecting: nothing to drain
+                            continue
+                        logger.warning("received %s again: stopping at once", name)
+                        forced.append(True)
+                        for scope in drain_scope:
+                            scope.cancel()
                         return
 
                 outer.start_soon(watch_signals, name="relaykit signal watcher")
@@ -413,11 +541,32 @@ class RelayClient:
                     await stop.wait()
                     error = driver.error
                     if error is None:
-                        await self.drain(self.shutdown_grace)
+                        await self._drain_for_shutdown(drain_scope, forced)
                 await self.disconnect()
                 outer.cancel_scope.cancel()
         if error is not None:
             raise error
+
+    async def _drain_for_shutdown(self, drain_scope: list[Any], forced: list[bool]) -> None:
+        """run()'s graceful stop: drain for ``shutdown_grace``, then hang up what is left."""
+        rt = self._runtime
+        finished = False
+        with rt.move_on_at(math.inf) as scope:
+            drain_scope.append(scope)
+            if not forced:
+                finished = await self.drain(self.shutdown_grace)
+        drain_scope.clear()
+        if finished:
+            return
+        why = "second signal" if forced else f"shutdown_grace ({self.shutdown_grace} s) ended"
+        calls = self._dispatcher.hang_up_handler_calls(why)
+        if not calls:
+            return
+        # Forced (a second signal): one round trip at most, not the request timeout.
+        limit = 1.0 if forced else min(self._request_timeout, 2.0)
+        with rt.move_on_at(rt.current_time() + limit):
+            for call in calls:
+                await call.wait_for_ended()
 
     async def drain(self, timeout: float | None = None) -> bool:
         """Stop taking new calls and wait for running handlers to finish.
@@ -479,6 +628,7 @@ class RelayClient:
             raise ConnectionLostError(
                 -1, "the client is not connected (use connect() or async with)"
             )
+        self._check_loop()
         try:
             request_id = conn.send_request(
                 method, params, self._runtime.current_time(), timeout=timeout
@@ -496,12 +646,13 @@ class RelayClient:
         await self._change_contexts(contexts, receive=False)
 
     async def _change_contexts(self, contexts: list[str], *, receive: bool) -> None:
+        contexts = build.check_contexts(contexts)
         if not contexts:
             return
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
             raise ConnectionLostError(-1, "the client is not connected")
-        contexts = build.check_contexts(contexts)
+        self._check_loop()
         change = conn.subscribe if receive else conn.unsubscribe
         try:
             request_id = change(contexts, self._runtime.current_time())
@@ -528,20 +679,41 @@ class RelayClient:
                 then B; ``[[A, B]]`` rings both).
             tag: Correlation tag (a fresh UUID by default).
             max_duration: Maximum call duration in minutes.
-            dial_timeout: Seconds to wait for an answer (default 120).
+            dial_timeout: Seconds to wait for an answer (default 120; a positive number).
+
+        Whenever ``dial()`` gives up -- *dial_timeout*, the awaiting task
+        cancelled, :meth:`disconnect`, the connection lost while it rings -- the
+        attempt is ended at the server: every leg already known is hung up
+        (``calling.end``), and so is any leg of this dial answered later.
 
         Raises:
+            TypeError: *devices* or *tag* of the wrong type.
+            ValueError: Malformed *devices*, or *dial_timeout* not a positive number
+                (checked before anything is sent).
             RelayTimeoutError: No answer within *dial_timeout* (also a ``TimeoutError``).
-            RelayError: The dial failed (busy, no answer, rejected request, connection lost).
+            ConnectionLostError: The client disconnected, or the connection was lost,
+                while the dial rang.
+            RelayError: The dial failed (busy, no answer, rejected request).
         """
+        if dial_timeout is not None and not (
+            isinstance(dial_timeout, (int, float))
+            and not isinstance(dial_timeout, bool)
+            and 0 < dial_timeout < math.inf
+        ):
+            raise ValueError(
+                f"dial_timeout must be a positive number of seconds, got {dial_timeout!r}"
+            )
+        if tag is not None and not isinstance(tag, str):
+            raise TypeError(f"tag must be a string, got {type(tag).__name__}")
         rt = self._runtime
         dispatcher = self._dispatcher
         dial_tag = tag or rt.make_id()
         params = build.dial(dial_tag, devices, max_duration)
         waiter = dispatcher.expect_dial(dial_tag)
+        call: Call | None = None
         try:
             await dispatcher.request("calling.dial", params)
-            limit = 120.0 if dial_timeout is None else dial_timeout
+            limit = 120.0 if dial_timeout is None else float(dial_timeout)
             with rt.move_on_at(rt.current_time() + limit):
                 await waiter.done.wait()
             outcome = waiter.outcome
@@ -556,13 +728,17 @@ class RelayClient:
                     f" not answered within {limit} s",
                 )
             if outcome.reason == "answered":
-                call = dispatcher.calls.get(outcome.call_id)
-                if call is None:
-                    winner = outcome.event.call if outcome.event is not None else {}
-                    call = dispatcher.new_call(winner, outcome.call_id, tag=dial_tag)
-                if not call.tag:
-                    call.tag = dial_tag
-                return call
+                answered = dispatcher.winner_call(outcome)
+                if not answered.tag:
+                    answered.tag = dial_tag
+                call = answered
+                return answered
+            if outcome.reason == "connection_lost":
+                raise ConnectionLostError(
+                    -1,
+                    f"the connection was lost while dial {dial_tag} rang; "
+                    "its known legs are being hung up",
+                )
             detail = ""
             if outcome.event is not None and outcome.event.reason:
                 detail = f": {outcome.event.reason}"
@@ -570,6 +746,10 @@ class RelayClient:
             raise RelayError(-1, f"Dial failed (tag={dial_tag}): {outcome.reason}{detail}")
         finally:
             dispatcher.forget_dial(dial_tag)
+            if call is None:
+                # Gave up (timeout, cancelled, disconnect, connection lost) or failed:
+                # no leg of this dial may ring on or stay up unowned.
+                dispatcher.abandon_dial(dial_tag, waiter)
 
     async def send_message(
         self,

@@ -39,6 +39,7 @@ __all__ = [
     "bind_digit",
     "check_contexts",
     "check_request",
+    "check_timeout",
     "clear_digit_bindings",
     "collect",
     "connect",
@@ -67,6 +68,7 @@ __all__ = [
     "silence_media",
     "simple",
     "stream",
+    "string_list",
     "tap",
     "transfer",
     "tts_media",
@@ -109,13 +111,95 @@ def _object(name: str, value: object) -> Mapping[str, Any]:
     return value
 
 
+def string_list(name: str, value: object) -> list[str]:
+    """*value* as a list of non-empty strings; a bare string is a ``TypeError`` naming *name*.
+
+    Raises:
+        TypeError: Not a list (or tuple) of strings (``media="https://..."`` would
+            otherwise send one item per character).
+        ValueError: An item is empty.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a list of strings, not a single string: use [{value!r}]")
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings, got {type(value).__name__}")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise TypeError(f"{name}[{index}] must be a string, got {type(item).__name__}")
+        if not item:
+            raise ValueError(f"{name}[{index}] must not be empty")
+    return list(value)
+
+
+#: The params a device type must carry (protocol reference §4.1).
+_DEVICE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "phone": ("to_number",),
+    "sip": ("to",),
+    "call": ("call_id",),
+    "queue": ("queue_name",),
+    "stream": ("url",),
+}
+
+
 def _devices(value: object) -> list[Any]:
-    """A serial list of parallel device lists (``[[A], [B, C]]``)."""
-    if not isinstance(value, list) or not all(isinstance(group, list) for group in value):
-        raise TypeError("devices must be a list of lists of device dicts, e.g. [[device]]")
+    """A serial list of parallel device lists (``[[A], [B, C]]``) of ``{type, params}`` dicts.
+
+    Raises:
+        TypeError: Not a list of lists of dicts, a ``type`` that is not a string,
+            ``params`` that is not a dict, a required param that is not a string.
+        ValueError: An empty plan or group, a missing ``type``/``params`` or
+            required param (``phone`` needs ``to_number``, ``sip`` needs ``to``).
+    """
+    shape = "devices must be a list of lists of device dicts, e.g. [[{'type': 'phone', ...}]]"
+    if not isinstance(value, list):
+        raise TypeError(f"{shape}; got {type(value).__name__}")
     if not value:
         raise ValueError("devices must not be empty")
+    for i, group in enumerate(value):
+        if not isinstance(group, list):
+            raise TypeError(f"{shape}; devices[{i}] is a {type(group).__name__}")
+        if not group:
+            raise ValueError(f"devices[{i}] must not be empty (a group of parallel devices)")
+        for j, device in enumerate(group):
+            where = f"devices[{i}][{j}]"
+            if not isinstance(device, Mapping):
+                raise TypeError(f"{where} must be a dict, got {type(device).__name__}")
+            kind = device.get("type")
+            if kind is None:
+                raise ValueError(f"{where} has no 'type' (e.g. 'phone' or 'sip')")
+            _text(f"{where}['type']", kind)
+            params = device.get("params")
+            if params is None:
+                raise ValueError(f"{where} has no 'params' dict (e.g. {{'to_number': ...}})")
+            if not isinstance(params, Mapping):
+                raise TypeError(f"{where}['params'] must be a dict, got {type(params).__name__}")
+            for key in _DEVICE_REQUIRED.get(kind, ()):
+                if key not in params:
+                    raise ValueError(f"{where}: a {kind} device needs params[{key!r}]")
+                _text(f"{where}['params'][{key!r}]", params[key])
     return value
+
+
+def _collect_object(name: str, value: object) -> Mapping[str, Any]:
+    """A collect object (§4.3): ``digits`` and/or ``speech`` dicts; ``digits.max`` a positive int.
+
+    Raises:
+        TypeError: Not a dict, or ``digits``/``speech`` not dicts.
+        ValueError: Neither ``digits`` nor ``speech``, or a bad ``digits.max``.
+    """
+    collect = _object(name, value)
+    digits = collect.get("digits")
+    speech = collect.get("speech")
+    if digits is None and speech is None:
+        raise ValueError(f"{name} needs 'digits' and/or 'speech', e.g. {{'digits': {{'max': 4}}}}")
+    if speech is not None:
+        _object(f"{name}['speech']", speech)
+    if digits is not None:
+        _object(f"{name}['digits']", digits)
+        most = digits.get("max")
+        if isinstance(most, bool) or not isinstance(most, int) or most < 1:
+            raise ValueError(f"{name}['digits']['max'] must be a positive integer, got {most!r}")
+    return collect
 
 
 # ---------------------------------------------------------------------------
@@ -169,22 +253,28 @@ def send_message(
     """``messaging.send``.
 
     Raises:
-        ValueError: Neither *body* nor *media* given.
-        TypeError: A number is not a string.
+        ValueError: Neither *body* nor *media* given, an empty number or list item.
+        TypeError: A field of the wrong type (a single string for *media* or *tags*).
     """
-    if not body and not media:
-        raise ValueError("send_message() needs a body or media (or both)")
     params: Params = {
-        "context": context,
+        "context": _text("context", context),
         "to_number": _text("to_number", to_number),
         "from_number": _text("from_number", from_number),
     }
+    if body is not None and not isinstance(body, str):
+        raise TypeError(f"body must be a string, got {type(body).__name__}")
+    media_list = string_list("media", media) if media is not None else []
+    tag_list = string_list("tags", tags) if tags is not None else []
+    if region is not None:
+        _text("region", region)
+    if not body and not media_list:
+        raise ValueError("send_message() needs a body or media (or both)")
     if body:
         params["body"] = body
-    if media:
-        params["media"] = list(media)
-    if tags:
-        params["tags"] = list(tags)
+    if media_list:
+        params["media"] = media_list
+    if tag_list:
+        params["tags"] = tag_list
     if region:
         params["region"] = region
     return params
@@ -368,7 +458,26 @@ def audio_media(url: str) -> Params:
 
 def silence_media(duration: float) -> Params:
     """One wire ``silence`` media item."""
-    return {"type": "silence", "params": {"duration": duration}}
+    return {"type": "silence", "params": {"duration": _seconds("duration", duration)}}
+
+
+def check_timeout(name: str, value: object) -> float | None:
+    """A ``timeout=`` argument: ``None`` or a non-negative number of seconds.
+
+    Raises:
+        TypeError: Not a number (``timeout="5"``).
+        ValueError: Negative or NaN.
+    """
+    return None if value is None else float(_seconds(name, value))
+
+
+def _seconds(name: str, value: object) -> float:
+    """*value* if it is a non-negative number (not a bool), else a ``TypeError``/``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name} must be a non-negative number of seconds, got {value!r}")
+    return value
 
 
 def ringtone_media(name: str, duration: float | None) -> Params:
@@ -418,14 +527,20 @@ def play_and_collect(
     params: Params = {
         "control_id": control_id,
         "play": to_wire_media(media),
-        "collect": _object("collect", collect),
+        "collect": _collect_object("collect", collect),
     }
     return _with(put_params(params, volume=volume), extra)
 
 
 def collect(control_id: str, options: Mapping[str, Any], extra: Mapping[str, Any]) -> Params:
-    """``calling.collect`` (*options*: digits, speech, initial_timeout, partial_results, ...)."""
-    return _with(put_params({"control_id": control_id}, **options), extra)
+    """``calling.collect`` (*options*: digits, speech, initial_timeout, partial_results, ...).
+
+    Raises:
+        TypeError, ValueError: Neither *digits* nor *speech*, or either malformed.
+    """
+    params = _with(put_params({"control_id": control_id}, **options), extra)
+    _collect_object("collect()", params)
+    return params
 
 
 def detect_params(**options: Any) -> Params:

@@ -41,6 +41,7 @@ from relay_proto import (
     MessageCompleted,
     MessageReceived,
     MessageStateChanged,
+    RelayError,
     RelayEvent,
     RelayServerError,
     RelayTimeoutError,
@@ -69,6 +70,9 @@ logger = logging.getLogger("relaykit.client")
 #: -> ``(request_id, driver)``; raises ``TypeError``/``ValueError`` on misuse and
 #: :class:`~relay_proto.ConnectionLostError` when not connected.
 SendRequest = Callable[[str, "dict[str, Any]", "float | None"], "tuple[str, Driver]"]
+
+#: At most this many given-up dials are remembered (to hang up their late legs).
+MAX_ABANDONED_DIALS = 256
 
 
 class RequestWaiter:
@@ -130,6 +134,14 @@ class Dispatcher:
         self.message_sends: dict[str, Message] = {}
         self.handlers_running = 0
         self._handlers_idle: AsyncEvent | None = None
+        #: Inbound calls whose handler is running (hung up if it outlives shutdown_grace).
+        self.handler_calls: set[Call] = set()
+        #: Dials that dial() gave up on while the core still routes them, by tag:
+        #: the ids of their legs already hung up.  A leg or winner seen later is
+        #: hung up when its event arrives.  (Bounded: MAX_ABANDONED_DIALS.)
+        self.abandoned_dials: dict[str, set[str]] = {}
+        #: Calls we sent calling.end for and whose end has not arrived yet.
+        self.hanging_up: set[str] = set()
         # Bound once: a bound method per spawned handler is 64 B per held call.
         self._report_handler = self._handler_done
         self._table: dict[type[Event], Callable[[Any], None]] = {
@@ -252,9 +264,13 @@ class Dispatcher:
             # The core only lets state events through for calls it registered:
             # here, a leg of one of our dials.
             call = self.new_call(event.params, call_id, state=event.state)
+            if self.abandoned_dials and call.tag in self.abandoned_dials:
+                self._end_abandoned_leg(call.tag, call)
         call.deliver(event)
         if call.state == "ended":
             del self.calls[call_id]
+            if self.hanging_up:
+                self.hanging_up.discard(call_id)
 
     def _call_dropped(self, event: CallDropped) -> None:
         logger.debug("inbound call %s dropped by the core (%s)", event.call_id, event.reason)
@@ -269,6 +285,12 @@ class Dispatcher:
         if waiter is not None:
             waiter.outcome = event
             waiter.done.set()
+            return
+        if event.tag in self.abandoned_dials:
+            # A dial given up on resolved late: its winner must not stay up unowned.
+            if event.reason == "answered" and event.call_id:
+                self._end_abandoned_leg(event.tag, self.winner_call(event))
+            del self.abandoned_dials[event.tag]
 
     def _message_received(self, event: MessageReceived) -> None:
         message = inbound_message(event, self.client)
@@ -310,6 +332,7 @@ class Dispatcher:
         *,
         on_outcome: Callable[[], None] | None = None,
         on_resume: Callable[[], None] | None = None,
+        on_abandon: Callable[[Event], None] | None = None,
         gone_ok_for: str = "",
     ) -> dict[str, Any]:
         """Wait for the outcome of a request handed to the core as *request_id*.
@@ -317,6 +340,9 @@ class Dispatcher:
         Args:
             on_outcome: Run synchronously when the outcome is dispatched.
             on_resume: Run when the awaiting task runs again (even if cancelled).
+            on_abandon: When the awaiting task is cancelled first, run with the
+                outcome once it is known (at once if it already arrived):
+                what the request did must still be dealt with.
             gone_ok_for: A call id: a 404/410 answer then means that call (or its
                 action) no longer exists, which is logged and returns ``{}``
                 instead of raising :class:`~relay_proto.CallGoneError`.
@@ -331,8 +357,15 @@ class Dispatcher:
         driver.kick()
         try:
             await waiter.done.wait()
+        except BaseException:
+            if self.requests.get(request_id) is waiter:
+                del self.requests[request_id]
+            if on_abandon is not None:
+                self._hand_over(request_id, waiter, on_abandon)
+            raise
         finally:
-            self.requests.pop(request_id, None)
+            if self.requests.get(request_id) is waiter:
+                del self.requests[request_id]
             if on_resume is not None:
                 on_resume()
         outcome = waiter.outcome
@@ -354,6 +387,24 @@ class Dispatcher:
         if type(outcome) is RequestCancelled:
             raise ConnectionLostError(-1, f"{outcome.method}: {outcome.reason}")
         raise ConnectionLostError(-1, "the client disconnected")
+
+    def _hand_over(
+        self, request_id: str, waiter: RequestWaiter, on_abandon: Callable[[Event], None]
+    ) -> None:
+        """Give *on_abandon* the outcome of a request whose awaiting task left early."""
+        if waiter.outcome is not None:
+            on_abandon(waiter.outcome)
+            return
+        if waiter.done.is_set():
+            return  # released by a disconnect: there will be no outcome
+        late = RequestWaiter(self.runtime.create_event())
+
+        def outcome_arrived() -> None:
+            if late.outcome is not None:
+                on_abandon(late.outcome)
+
+        late.on_outcome = outcome_arrived
+        self.requests[request_id] = late
 
     async def send_message(self, params: dict[str, Any], message: Message) -> None:
         """Send ``messaging.send`` for *message*; dispatch binds its id on the result."""
@@ -382,12 +433,102 @@ class Dispatcher:
         """Stop tracking an action whose start failed (the core forgets it too)."""
         self.actions.pop(control_id, None)
 
+    # ------------------------------------------------------------------
+    # Ending calls nobody owns (given-up dials, failed or overdue handlers)
+    # ------------------------------------------------------------------
+
+    def end_call(self, call: Call, why: str) -> bool:
+        """Send ``calling.end`` for *call* without waiting (logged); False if it cannot go out.
+
+        Synchronous, so it also works from a cancelled task or a dispatch
+        callback; the outcome is not awaited (the call's ``ended`` state event
+        says it worked).
+        """
+        call_id = call.call_id
+        if call_id in self.hanging_up or call.is_ended:
+            return True
+        logger.warning("hanging up call %s: %s", call_id, why)
+        params = {"node_id": call.node_id, "call_id": call_id, "reason": "hangup"}
+        try:
+            _, driver = self.send("calling.end", params, None)
+        except (RelayError, RuntimeError, TypeError, ValueError) as exc:
+            logger.warning("could not hang up call %s: %s", call_id, exc)
+            return False
+        self.hanging_up.add(call_id)
+        driver.kick()
+        return True
+
+    def winner_call(self, outcome: DialCompleted) -> Call:
+        """The :class:`Call` of an answered dial's winning leg (made from the dial event if new)."""
+        call = self.calls.get(outcome.call_id)
+        if call is None:
+            winner = outcome.event.call if outcome.event is not None else {}
+            call = self.new_call(winner, outcome.call_id, tag=outcome.tag)
+        return call
+
+    def _end_abandoned_leg(self, tag: str, call: Call) -> None:
+        ended = self.abandoned_dials.get(tag)
+        if ended is None or call.call_id in ended:
+            return
+        ended.add(call.call_id)
+        self.end_call(call, f"a leg of dial {tag}, which dial() gave up on")
+
+    def abandon_dial(self, tag: str, waiter: DialWaiter) -> list[Call]:
+        """``dial()`` gave up on *tag*: hang up every leg known, and any seen later.
+
+        *waiter* tells whether the core still routes the dial (no outcome yet,
+        not released by a disconnect): then the tag is remembered, and a leg
+        or winner whose event arrives later is hung up on arrival.  An answered
+        outcome whose ``dial()`` did not return the call (cancelled just then)
+        has its winner hung up too.
+
+        Returns:
+            The legs being hung up now.
+        """
+        outcome = waiter.outcome
+        legs = [call for call in self.calls.values() if call.tag == tag and not call.is_ended]
+        if outcome is not None and outcome.reason == "answered" and outcome.call_id:
+            winner = self.winner_call(outcome)
+            if winner not in legs and not winner.is_ended:
+                legs.append(winner)
+        if outcome is None and not waiter.done.is_set():
+            # Still pending in the core: later legs still reach us.  (When the
+            # core can abandon a dial itself, this is where to delegate.)
+            abandoned = self.abandoned_dials
+            if len(abandoned) >= MAX_ABANDONED_DIALS:
+                del abandoned[next(iter(abandoned))]
+            abandoned[tag] = {call.call_id for call in legs}
+        why = f"a leg of dial {tag}, which dial() gave up on"
+        return [call for call in legs if self.end_call(call, why)]
+
+    def abandon_all_dials(self) -> list[Call]:
+        """The client disconnects: hang up every known leg of every dial still waiting."""
+        legs: dict[str, Call] = {}
+        for tag, waiter in list(self.dials.items()):
+            if waiter.outcome is None:
+                legs.update((call.call_id, call) for call in self.abandon_dial(tag, waiter))
+        for call in list(self.calls.values()):
+            abandoned = call.tag in self.abandoned_dials and not call.is_ended
+            if abandoned and self.end_call(call, "disconnecting"):
+                legs[call.call_id] = call
+        return list(legs.values())
+
+    def hang_up_handler_calls(self, why: str) -> list[Call]:
+        """Hang up every inbound call whose handler still runs (shutdown); returns them."""
+        return [
+            call
+            for call in list(self.handler_calls)
+            if not call.is_ended and self.end_call(call, f"its handler still runs ({why})")
+        ]
+
     def release_waiters(self) -> None:
         """The client stopped: wake every request and dial still waiting (they fail)."""
         for waiter in self.requests.values():
             waiter.done.set()
         for dial in self.dials.values():
             dial.done.set()
+        self.hanging_up.clear()
+        self.abandoned_dials.clear()
 
     # ------------------------------------------------------------------
     # Handlers, tasks and callbacks
@@ -399,6 +540,8 @@ class Dispatcher:
             logger.warning("not running %s: the client is shutting down", what)
             return
         self.handlers_running += 1
+        if isinstance(arg, Call):
+            self.handler_calls.add(arg)
         # A coroutine function runs as the task itself (no wrapper coroutine
         # per call: thousands of calls may be held at once); anything else
         # (a sync function, a partial) through _call_handler.
@@ -406,12 +549,16 @@ class Dispatcher:
         pool.start_reported(func, arg, self._report_handler, name=what)
 
     def _handler_done(self, arg: Call | Message, error: Exception | None) -> None:
+        if isinstance(arg, Call):
+            self.handler_calls.discard(arg)
         if error is not None:
             if isinstance(arg, Call):
                 what = f"call handler for call {arg.call_id}"
             else:
                 what = f"message handler for message {arg.message_id}"
             logger.error("%s raised", what, exc_info=error)
+            if isinstance(arg, Call) and not arg.is_ended:
+                self.end_call(arg, "its handler raised")
         self.handlers_running -= 1
         if self.handlers_running == 0 and self._handlers_idle is not None:
             self._handlers_idle.set()

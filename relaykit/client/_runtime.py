@@ -436,6 +436,26 @@ class Runtime(Protocol):
         """
         ...
 
+    def spawn_system_task(self, func: Callable[[], Awaitable[None]], *, name: str) -> None:
+        """Run ``await func()`` as a task owned by the event loop, outside every caller's scope.
+
+        What a client started by a plain ``await client.connect()`` runs its
+        task group in, so that the caller may wrap ``connect()`` and
+        ``disconnect()`` in any timeout or cancel scope (``asyncio.wait_for``,
+        ``anyio.fail_after``, ``trio.move_on_after``...).  *func* must catch
+        every exception but the loop's cancellation (trio turns one into
+        ``TrioInternalError``); it runs in a copy of the caller's context.
+        """
+        ...
+
+    def loop_identity(self) -> object:
+        """The running event loop, as an object compared by identity.
+
+        Raises:
+            RuntimeError: No event loop of this runtime runs in this thread.
+        """
+        ...
+
     async def sleep_until(self, deadline: float) -> None: ...
 
     async def checkpoint(self) -> None:

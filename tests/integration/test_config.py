@@ -99,7 +99,7 @@ def test_bad_numbers(Client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RELAY_MAX_ACTIVE_CALLS")
     with pytest.raises(ValueError, match="request_timeout"):
         Client(project="p", token="t", request_timeout=0)
-    with pytest.raises(ValueError, match="contexts"):
+    with pytest.raises(TypeError, match="contexts"):
         Client(project="p", token="t", contexts="default")
 
 
