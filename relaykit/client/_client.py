@@ -202,7 +202,9 @@ class RelayClient:
         self._runner_done: AsyncEvent | None = None
         # The event loop connect() ran on (uses from elsewhere fail at once).
         self._loop: object = None
-        self._dispatcher = Dispatcher(self, self._runtime, self._send_request)
+        self._dispatcher = Dispatcher(
+            self, self._runtime, self._send_request, self._abandon_dial_in_core
+        )
 
     def __repr__(self) -> str:
         state = self._conn.state.value if self._conn is not None else "DISCONNECTED"
@@ -733,6 +735,11 @@ class RelayClient:
                     answered.tag = dial_tag
                 call = answered
                 return answered
+            if outcome.reason == "abandoned":
+                # Abandoned while still awaited here: disconnect() ended it.
+                raise ConnectionLostError(
+                    -1, f"Dial failed (tag={dial_tag}): client disconnected while dialing"
+                )
             if outcome.reason == "connection_lost":
                 raise ConnectionLostError(
                     -1,
@@ -750,6 +757,15 @@ class RelayClient:
                 # Gave up (timeout, cancelled, disconnect, connection lost) or failed:
                 # no leg of this dial may ring on or stay up unowned.
                 dispatcher.abandon_dial(dial_tag, waiter)
+
+    def _abandon_dial_in_core(self, tag: str) -> bool:
+        """Ask the core to end dial *tag*'s legs, now and later; False without a connection."""
+        driver = self._driver
+        if driver is None:
+            return False
+        abandoned = driver.conn.abandon_dial(tag, self._runtime.current_time())
+        driver.kick()
+        return abandoned
 
     async def send_message(
         self,

@@ -196,8 +196,10 @@ def _collect_object(name: str, value: object) -> Mapping[str, Any]:
         _object(f"{name}['speech']", speech)
     if digits is not None:
         _object(f"{name}['digits']", digits)
+        # ``max`` may be left out: the 2.x SDK sends ``"digits": {}`` (wire corpus
+        # frames 166, 169) and the server applies its default.  Given, it must be sane.
         most = digits.get("max")
-        if isinstance(most, bool) or not isinstance(most, int) or most < 1:
+        if "max" in digits and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
             raise ValueError(f"{name}['digits']['max'] must be a positive integer, got {most!r}")
     return collect
 

@@ -32,6 +32,7 @@ from relay_proto import (
     AuthenticationRejected,
     CallDropped,
     CallGoneError,
+    CallHungUpByCore,
     CallReceived,
     CallStateChanged,
     ConnectionClosed,
@@ -108,12 +109,22 @@ class Dispatcher:
             only its public ``slow_listener_threshold`` is read.
         runtime: The event-loop runtime (events, clock, ids).
         send: The client's function that hands a request to the core.
+        abandon_dial: The client's function that asks the core to abandon a
+            dial (``RelayConnection.abandon_dial``); False when it cannot
+            (no connection).
     """
 
-    def __init__(self, client: RelayClient, runtime: Runtime, send: SendRequest) -> None:
+    def __init__(
+        self,
+        client: RelayClient,
+        runtime: Runtime,
+        send: SendRequest,
+        abandon_dial: Callable[[str], bool],
+    ) -> None:
         self.client = client
         self.runtime = runtime
         self.send = send
+        self.abandon_in_core = abandon_dial
         #: Where handlers and callbacks run (set by the client while connected).
         self.pool: TaskPool | None = None
         #: The session's protocol string (from ``SessionAuthenticated``).
@@ -153,6 +164,7 @@ class Dispatcher:
             CallStateChanged: self._call_state_changed,
             ActionCompleted: self._action_completed,
             DialCompleted: self._dial_completed,
+            CallHungUpByCore: self._call_hung_up_by_core,
             MessageReceived: self._message_received,
             MessageStateChanged: self._message_state_changed,
             MessageCompleted: self._message_completed,
@@ -249,7 +261,12 @@ class Dispatcher:
         call.deliver(event)
         if self.draining:
             logger.info("draining: passing inbound call %s back to routing", call.call_id)
-            self.spawn(call.pass_, what=f"pass of call {call.call_id}")
+            # Counted as running work: drain() (and run()'s shutdown) waits for the
+            # pass to be answered before disconnecting, or the call would ring on
+            # with nobody to take it (tests/integration/test_workers.py found it).
+            if self.pool is not None:
+                self.handlers_running += 1
+            self.spawn(partial(self._pass_back, call), what=f"pass of call {call.call_id}")
             return
         handler = self.on_call
         if handler is None:
@@ -271,6 +288,15 @@ class Dispatcher:
             del self.calls[call_id]
             if self.hanging_up:
                 self.hanging_up.discard(call_id)
+
+    def _call_hung_up_by_core(self, event: CallHungUpByCore) -> None:
+        self.hanging_up.add(event.call_id)
+        logger.warning(
+            "hanging up call %s: a leg of dial %s, which dial() gave up on (%s)",
+            event.call_id,
+            event.tag,
+            event.reason,
+        )
 
     def _call_dropped(self, event: CallDropped) -> None:
         logger.debug("inbound call %s dropped by the core (%s)", event.call_id, event.reason)
@@ -491,9 +517,15 @@ class Dispatcher:
             winner = self.winner_call(outcome)
             if winner not in legs and not winner.is_ended:
                 legs.append(winner)
+        if outcome is None and not waiter.done.is_set() and self.abandon_in_core(tag):
+            # Still pending: the core owns the dial's legs, so it ends every one,
+            # known now or reported later (after a resume too), and says so with
+            # CallHungUpByCore.  Marked here so that nobody ends them twice.
+            self.hanging_up.update(call.call_id for call in legs)
+            return legs
         if outcome is None and not waiter.done.is_set():
-            # Still pending in the core: later legs still reach us.  (When the
-            # core can abandon a dial itself, this is where to delegate.)
+            # No connection to ask (the client is closing): later legs may still
+            # reach us, and are ended on arrival.
             abandoned = self.abandoned_dials
             if len(abandoned) >= MAX_ABANDONED_DIALS:
                 del abandoned[next(iter(abandoned))]
@@ -559,6 +591,15 @@ class Dispatcher:
             logger.error("%s raised", what, exc_info=error)
             if isinstance(arg, Call) and not arg.is_ended:
                 self.end_call(arg, "its handler raised")
+        self._work_done()
+
+    async def _pass_back(self, call: Call) -> None:
+        try:
+            await call.pass_()
+        finally:
+            self._work_done()
+
+    def _work_done(self) -> None:
         self.handlers_running -= 1
         if self.handlers_running == 0 and self._handlers_idle is not None:
             self._handlers_idle.set()

@@ -102,7 +102,7 @@ async def test_call_methods_check_their_input(adapter: Any) -> None:
                     await call.play_and_collect([{"type": "tts", "text": "x"}], {})
                 with pytest.raises(ValueError, match="max"):
                     await call.play_and_collect(
-                        [{"type": "tts", "text": "x"}], {"digits": {"terminators": "#"}}
+                        [{"type": "tts", "text": "x"}], {"digits": {"max": 0}}
                     )
                 with pytest.raises(TypeError, match="speech"):
                     await call.collect(speech="yes")

@@ -146,7 +146,10 @@ async def test_disconnect_while_dialing_ends_the_attempt(adapter: Any) -> None:
 
 
 @pytest.mark.loopback
-async def test_connection_lost_while_ringing_ends_the_call_after_resume(adapter: Any) -> None:
+async def test_a_dial_ringing_across_a_resumed_session_is_still_owned(adapter: Any) -> None:
+    """The connection drops while the callee rings: the session resumes and dial()
+    keeps waiting (failing at once would make a retrying program ring them twice);
+    when the program then gives up, the leg is ended at the server."""
     async with emulator() as emu:
         ring_forever(emu)
         client = make_client(
@@ -165,10 +168,12 @@ async def test_connection_lost_while_ringing_ends_the_call_after_resume(adapter:
                 group.start_soon(dial)
                 leg = await wait_for_leg(emu)
                 assert await emu.drop_connections() == 1
-            assert isinstance(outcome[0], adapter.ConnectionLostError)
-            # The hang-up waited in the offline queue and went out on the resumed session.
+                await wait_until(lambda: len(requests(emu, "signalwire.connect")) == 2)
+                await wait_until(lambda: client.connected)
+                assert outcome == []  # still awaited on the resumed session
+                assert leg.record.state == "ringing"  # nobody ended it on the drop
+                group.cancel_scope.cancel()  # the program gives up
             await assert_hung_up_by_app(leg)
-            assert len(requests(emu, "signalwire.connect")) == 2
 
 
 @pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "5", True])

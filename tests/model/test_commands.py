@@ -318,7 +318,9 @@ class Wire:
     def __init__(self, adapter: Any) -> None:
         self.adapter = adapter
         self.client = adapter.RelayClient(project="p", token="t", url="ws://127.0.0.1:9")
-        self.dispatcher = Dispatcher(self.client, self.client._runtime, self.send)
+        self.dispatcher = Dispatcher(
+            self.client, self.client._runtime, self.send, abandon_dial=lambda tag: False
+        )
         self.client._dispatcher = self.dispatcher
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self._last = ("", "")
