@@ -24,7 +24,7 @@ import anyio
 import anyio.abc
 from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
 
-from relaykit.client._config import create_tls_context
+from relaykit._tls import create_tls_context
 from relaykit.client._runtime import Stream, TaskGroup, TransportClosed
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TypeVar, cast
 import trio
 import trio.lowlevel
 
-from relaykit.client._config import create_tls_context
+from relaykit._tls import create_tls_context
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,

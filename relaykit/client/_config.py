@@ -18,7 +18,7 @@ Precedence (highest first):
   positive integer, else ``ValueError`` (never clamped); likewise
   ``RELAY_MAX_CONNECTIONS`` (default 1);
 * ``SIGNALWIRE_RELAY_CA_FILE``: a PEM file of extra trusted CAs for ``wss://``,
-  added to the system's (:func:`create_tls_context`).
+  added to the system's (``relaykit._tls.create_tls_context``).
 
 URLs shown in error messages are scrubbed (:func:`redact_url`): userinfo and
 query values never appear.
@@ -33,7 +33,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -42,7 +41,7 @@ from ._constants import DEFAULT_RELAY_HOST
 
 __all__ = [
     "ClientConfig",
-    "create_tls_context",
+    "check_ca_file",
     "is_local_host",
     "max_connections",
     "redact_url",
@@ -142,28 +141,28 @@ def is_local_host(hostname: str) -> bool:
         return False
 
 
-def create_tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """The client's TLS context: the system's trusted CAs, plus *ca_file*'s.
+def check_ca_file(ca_file: str) -> None:
+    """Check that *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) is a readable PEM bundle.
 
-    ``ssl.create_default_context()`` (certificate and host name verification on,
-    the system trust store), then ``load_verify_locations(cafile=ca_file)``:
-    ``SIGNALWIRE_RELAY_CA_FILE`` *adds* a private CA, it does not replace the
-    system store (``create_default_context(cafile=...)`` would).
+    The transports load it (``relaykit._tls.create_tls_context``); checking it
+    here makes a typo fail at construction instead of on every reconnect.
 
     Raises:
-        ValueError: *ca_file* cannot be read or holds no PEM certificate (the
+        ValueError: the file cannot be read or holds no PEM certificate (the
             message names ``SIGNALWIRE_RELAY_CA_FILE``).
     """
-    context = ssl.create_default_context()
-    if ca_file:
-        try:
-            context.load_verify_locations(cafile=ca_file)
-        except (OSError, ssl.SSLError) as exc:
-            raise ValueError(
-                f"SIGNALWIRE_RELAY_CA_FILE={ca_file!r} is not a readable PEM file of CA "
-                f"certificates: {exc}"
-            ) from None
-    return context
+    try:
+        with open(ca_file, "rb") as file:
+            data = file.read()
+    except OSError as exc:
+        raise ValueError(
+            f"SIGNALWIRE_RELAY_CA_FILE={ca_file!r} cannot be read: {exc.strerror or exc}"
+        ) from None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise ValueError(
+            f"SIGNALWIRE_RELAY_CA_FILE={ca_file!r} holds no PEM certificate "
+            "('-----BEGIN CERTIFICATE-----')"
+        )
 
 
 def _positive_int(value: object, source: str, *, from_text: bool = False) -> int:
@@ -367,7 +366,7 @@ def resolve_config(
 
     ca_file = _env(env, "SIGNALWIRE_RELAY_CA_FILE") or None
     if ca_file is not None and tls:
-        create_tls_context(ca_file)  # an unreadable file fails now, not at every retry
+        check_ca_file(ca_file)  # an unreadable file fails now, not at every retry
     return ClientConfig(
         project=project or "",
         token=token or "",

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import logging
 import math
-import ssl
 from collections.abc import Callable
 
 from relay_proto import (
@@ -364,10 +363,16 @@ class Driver:
                     await rt.sleep_until(retry.at)
                 self._sleep_scope = None
 
-    def _fail_permanently(self, exc: ssl.SSLCertVerificationError) -> None:
-        """Stop for good on a failure every retry would repeat (``connect()``, ``run()``)."""
+    def _fail_permanently(self, exc: OSError) -> None:
+        """Stop for good on a failure every retry would repeat (``connect()``, ``run()``).
+
+        *exc* is an ``ssl.SSLCertVerificationError``; the error given to the
+        caller is one too (the same type, built without importing ``ssl``: the
+        object model imports no I/O library), with the verification details
+        copied and a message that says what to do.
+        """
         cfg = self._config
-        error = ssl.SSLCertVerificationError(
+        error = type(exc)(
             exc.errno or 1,
             f"could not verify the TLS certificate of {cfg.url}: {exc}. Not retrying: this "
             "fails the same way every time. If the server's certificate is signed by a "
@@ -527,13 +532,17 @@ def _is_connect_timeout(event: AuthenticationRejected) -> bool:
     return event.code == -1 and "timed out" in event.message
 
 
-def _certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The certificate verification error in *exc* or its causes (a library may wrap it)."""
+def _certificate_failure(exc: BaseException) -> OSError | None:
+    """The ``ssl.SSLCertVerificationError`` in *exc* or its causes (a library may wrap it).
+
+    Recognised by its ``verify_code`` attribute, which only that error has:
+    the object model does not import ``ssl``.
+    """
     seen: BaseException | None = exc
     for _ in range(6):
         if seen is None:
             return None
-        if isinstance(seen, ssl.SSLCertVerificationError):
+        if isinstance(seen, OSError) and hasattr(seen, "verify_code"):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None

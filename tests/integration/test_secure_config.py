@@ -25,8 +25,9 @@ import trustme
 import relay_anyio
 import relay_trio
 from relaykit import client as api
+from relaykit._tls import create_tls_context
 from relaykit.client import TransportClosed
-from relaykit.client._config import create_tls_context, is_local_host, redact_url
+from relaykit.client._config import is_local_host, redact_url
 from relaykit.client._runtime import LibraryStream, Stream, TaskGroup
 from relaykit.testing import memory_stream_pair
 from tests._peers import WsPeer
