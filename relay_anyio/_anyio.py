@@ -16,7 +16,6 @@ import os
 import random
 import signal
 import socket
-import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -27,6 +26,7 @@ import anyio.abc
 import anyio.lowlevel
 from anyio.streams.tls import TLSStream
 
+from relaykit._tls import create_tls_context
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
@@ -81,7 +81,7 @@ class AnyioTransport(RawTransport):
     """
 
     async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
-        ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
+        ssl_context = create_tls_context(ca_file) if tls else None
         tcp = await anyio.connect_tcp(host, port)  # OSError on failure (all addresses tried)
         sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

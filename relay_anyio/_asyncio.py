@@ -17,13 +17,13 @@ import asyncio
 import contextvars
 import inspect
 import socket
-import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 import anyio.lowlevel
 
+from relaykit._tls import create_tls_context
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
@@ -269,7 +269,7 @@ class AsyncioTransport(RawTransport):
     """
 
     async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
-        ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
+        ssl_context = create_tls_context(ca_file) if tls else None
         loop = asyncio.get_running_loop()
         protocol = _StreamProtocol(loop)
         # OSError (refused, unreachable, ssl.SSLError...) propagates; a cancelled

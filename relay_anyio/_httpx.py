@@ -24,6 +24,7 @@ import anyio
 import anyio.abc
 from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
 
+from relaykit._tls import create_tls_context
 from relaykit.client._runtime import Stream, TaskGroup, TransportClosed
 
 if TYPE_CHECKING:
@@ -234,7 +235,7 @@ class HttpxWsTransport:
             host: Unused (httpx takes the host from *url*).
             port: Unused (likewise).
             tls: Whether to use TLS (``wss://``; sent as ``https://`` so proxies match).
-            ca_file: PEM file of CA certificates to trust instead of the system store.
+            ca_file: PEM file of extra CA certificates to trust (added to the system store).
             task_group: The driver's task group, which hosts the owner task.
 
         Returns:
@@ -270,7 +271,7 @@ class HttpxWsTransport:
     async def _hold(self, opening: _Opening, url: str, tls: bool, ca_file: str | None) -> None:
         """The owner task: connect, report, then keep the session until aclose()."""
         httpx, httpx_ws = _import_httpx()
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if tls else True
+        verify: ssl.SSLContext | bool = create_tls_context(ca_file) if tls else True
         options: dict[str, Any] = {"timeout": httpx.Timeout(30.0)}
         options.update(self.client_options)
         stream: _HttpxWsStream | None = None

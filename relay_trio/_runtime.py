@@ -20,6 +20,7 @@ from typing import TypeVar, cast
 import trio
 import trio.lowlevel
 
+from relaykit._tls import create_tls_context
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
@@ -67,7 +68,7 @@ class TrioTransport(RawTransport):
     """
 
     async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
-        ssl_context = ssl.create_default_context(cafile=ca_file) if tls else None
+        ssl_context = create_tls_context(ca_file) if tls else None
         tcp = await trio.open_tcp_stream(host, port)
         tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
         if ssl_context is None:

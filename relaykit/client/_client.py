@@ -102,13 +102,17 @@ class RelayClient:
         contexts: Contexts to receive inbound calls and messages on.
         max_active_calls: Cap on tracked calls (else ``RELAY_MAX_ACTIVE_CALLS``,
             default 1000); inbound calls beyond it are ignored with a warning.
-        url: Full ``ws://`` / ``wss://`` URL (else ``SIGNALWIRE_RELAY_URL``);
-            overrides *host*.  ``ws://`` is for the local emulator.
+        url: Full ``ws://`` / ``wss://`` URL; overrides *host*.  Only when neither
+            is given: ``SIGNALWIRE_RELAY_URL``.  ``ws://`` is for the local emulator
+            (loopback only, unless *allow_insecure*).
+        allow_insecure: Accept ``ws://`` to a host that is not loopback (the
+            project and token then travel unencrypted); default False.
         transport: Another way to reach the server (e.g. the httpx-ws transport
             for HTTP proxies); default: the runtime's TCP/TLS transport.
         request_timeout: Seconds before a request fails with a timeout (10).
         ping_interval: Seconds between liveness pings (30).
-        connect_timeout: Seconds allowed to open a socket (10).
+        connect_timeout: Seconds allowed to open a session (10): TCP, TLS,
+            WebSocket and ``signalwire.connect`` together.
         shutdown_grace: Seconds ``run()`` lets running handlers finish on
             Ctrl+C / SIGTERM (30).
         slow_listener_threshold: Synchronous ``call.on`` listeners slower than
@@ -144,6 +148,7 @@ class RelayClient:
         slow_listener_threshold: float = 0.1,
         reconnect_min_delay: float = 1.0,
         reconnect_max_delay: float = 30.0,
+        allow_insecure: bool = False,
     ) -> None:
         if getattr(type(self), "_runtime", None) is None:
             raise TypeError(
@@ -185,6 +190,7 @@ class RelayClient:
             contexts=contexts,
             max_active_calls=max_active_calls,
             url=url,
+            allow_insecure=allow_insecure,
         )
         self._contexts = list(self._config.contexts)
         self._transport = transport
@@ -207,8 +213,12 @@ class RelayClient:
         )
 
     def __repr__(self) -> str:
-        state = self._conn.state.value if self._conn is not None else "DISCONNECTED"
-        return f"<{type(self).__name__} url={self._config.url!r} state={state}>"
+        # Never raises, even for a half-constructed client (__init__ raised midway).
+        conn = getattr(self, "_conn", None)
+        state = conn.state.value if conn is not None else "DISCONNECTED"
+        config = getattr(self, "_config", None)
+        url = config.url if config is not None else None
+        return f"<{type(self).__name__} url={url!r} state={state}>"
 
     # ------------------------------------------------------------------
     # Properties
@@ -286,7 +296,10 @@ class RelayClient:
             RuntimeError: Already connected, or ``RELAY_MAX_CONNECTIONS`` clients
                 of this process are already connected.
             ConnectionRefusedError: The server could not be reached, or it did
-                not let us open a RELAY session.
+                not let us open a RELAY session (within ``connect_timeout``:
+                "timed out").
+            ssl.SSLCertVerificationError: The server's TLS certificate could not
+                be verified (the message names ``SIGNALWIRE_RELAY_CA_FILE``).
             AuthenticationFailed: The credentials were rejected 3 times.
         """
         await self._start(fail_fast=True)

@@ -27,6 +27,19 @@ burst of requests is coalesced into one write).
 On ``ConnectionDead`` the reader is cancelled, the stream aborted and
 ``connection_lost`` called; ``AuthenticationFatal`` and a finished user close
 (``ConnectionClosed(will_reconnect=False)``) stop the supervisor.
+
+Opening a connection is bounded as a whole: ``connect_timeout`` runs from the
+first TCP packet through TLS, the WebSocket handshake and ``signalwire.connect``
+until ``SessionAuthenticated``.  A server that accepts the socket and then says
+nothing is a timeout (``ConnectionRefusedError`` "timed out" from ``connect()``;
+a retry with backoff in ``run()``), never an authentication failure.
+
+Failures are sorted: a TLS certificate that cannot be verified is permanent
+(it will fail the same way on every retry), so the driver stops with an
+``ssl.SSLCertVerificationError`` whose message says to set
+``SIGNALWIRE_RELAY_CA_FILE``; refused, reset, unreachable and name resolution
+failures are transient and retried with backoff, each failed attempt logged
+once at WARNING with its number and the next delay.
 """
 
 from __future__ import annotations
@@ -71,7 +84,8 @@ class Driver:
         transport: Opens sockets.
         config: Where to connect.
         dispatch: Called synchronously with every event the core emits.
-        connect_timeout: Seconds allowed to open a socket (TCP + TLS).
+        connect_timeout: Seconds allowed to open a session: TCP, TLS, the
+            WebSocket handshake and ``signalwire.connect``, as a whole.
         fail_fast: When true, a failure to reach the server before the first
             successful authentication stops the driver (``connect()``); when
             false the driver retries with backoff forever (``run()``).
@@ -105,7 +119,9 @@ class Driver:
         self._dead_reason: str | None = None
         # A socket left open by a cancellation, for goodbye().
         self._orphan: Stream | None = None
-        self._reconnect_at: float | None = None
+        self._reconnect: ReconnectScheduled | None = None
+        # This socket's session authenticated (its opening deadline is lifted).
+        self._authenticated_on_socket = False
         self._stopping = False
         self._processing = False
         self._ever_ready = False
@@ -222,12 +238,19 @@ class Driver:
         if isinstance(event, ConnectionDead):
             self._mark_dead(event.reason)
         elif isinstance(event, ReconnectScheduled):
-            self._reconnect_at = event.at
+            self._reconnect = event
         elif isinstance(event, SessionAuthenticated):
             self._ever_ready = True
+            self._authenticated_on_socket = True
+            if self._read_scope is not None:
+                self._read_scope.deadline = math.inf  # the opening is over
             self.settled.set()
         elif isinstance(event, AuthenticationRejected):
-            self._rejected_on_socket = True
+            # A signalwire.connect that was never answered is the server's
+            # silence, not a verdict on the credentials: connect() reports it as
+            # a timeout instead of retrying it as a rejection.
+            if not _is_connect_timeout(event):
+                self._rejected_on_socket = True
         elif isinstance(event, AuthenticationFatal):
             self.error = AuthenticationFailed(event.code, event.message)
             self._stop("authentication failed")
@@ -259,13 +282,20 @@ class Driver:
         while not self._stopping:
             self._dead_reason = None
             self._rejected_on_socket = False
+            self._authenticated_on_socket = False
+            # One deadline for the whole opening: TCP, TLS, WebSocket, signalwire.connect.
+            deadline = rt.current_time() + self._connect_timeout
             failure = ""
             try:
-                stream = await self._open(group)
+                stream = await self._open(group, deadline)
                 if stream is None:
-                    failure = f"timed out after {self._connect_timeout} s"
+                    failure = f"timed out after {self._connect_timeout:g} s (connect_timeout)"
             except OSError as exc:
                 stream = None
+                verification = _certificate_failure(exc)
+                if verification is not None and not self._should_stop():
+                    self._fail_permanently(verification)
+                    return
                 failure = str(exc) or repr(exc)
             if self._should_stop():
                 # close() arrived while the socket was being opened.
@@ -273,8 +303,8 @@ class Driver:
                     await stream.aclose()
                 return
             if stream is None:
-                logger.warning("could not connect to %s: %s", cfg.url, failure)
                 if self._fail_fast and not self._ever_ready:
+                    logger.warning("could not connect to %s: %s", cfg.url, failure)
                     self.error = ConnectionRefusedError(
                         f"could not connect to {cfg.url}: {failure}"
                     )
@@ -283,8 +313,21 @@ class Driver:
                     return
                 self.conn.connection_lost(rt.current_time(), f"connect failed: {failure}")
                 self.process()
+                # A transient failure (refused, reset, unreachable, name
+                # resolution, timeout): one WARNING per attempt, with what next.
+                retry = self._reconnect
+                if retry is not None:
+                    logger.warning(
+                        "could not connect to %s (attempt %d): %s; retrying in %.3g s",
+                        cfg.url,
+                        retry.attempt,
+                        failure,
+                        max(0.0, retry.at - rt.current_time()),
+                    )
+                else:
+                    logger.warning("could not connect to %s: %s", cfg.url, failure)
             else:
-                await self._serve(stream)
+                await self._serve(stream, deadline)
                 if (
                     self._fail_fast
                     and not self._ever_ready
@@ -292,8 +335,9 @@ class Driver:
                     and not self._stopping
                 ):
                     # The server accepted TCP but never let us authenticate (bad
-                    # WebSocket endpoint, wrong scheme...): report it instead of
-                    # retrying forever in connect().
+                    # WebSocket endpoint, wrong scheme, silence until
+                    # connect_timeout...): report it instead of retrying forever
+                    # in connect().
                     reason = self._dead_reason or "connection closed"
                     self.error = ConnectionRefusedError(
                         f"could not open a RELAY session at {cfg.url}: {reason}"
@@ -301,28 +345,57 @@ class Driver:
                     self.conn.close(rt.current_time())
                     self.process()
                     return
+                retry = self._reconnect
+                if retry is not None:
+                    # The loss itself was logged (WARNING) when the core reported it.
+                    logger.info(
+                        "reconnecting to %s (attempt %d) in %.3g s",
+                        cfg.url,
+                        retry.attempt,
+                        max(0.0, retry.at - rt.current_time()),
+                    )
             if self._should_stop():
                 return
-            at = self._reconnect_at
-            self._reconnect_at = None
-            if at is not None:
-                logger.info(
-                    "reconnecting to %s in %.1f s", cfg.url, max(0.0, at - rt.current_time())
-                )
+            retry, self._reconnect = self._reconnect, None
+            if retry is not None:
                 with rt.move_on_at(math.inf) as scope:
                     self._sleep_scope = scope
-                    await rt.sleep_until(at)
+                    await rt.sleep_until(retry.at)
                 self._sleep_scope = None
+
+    def _fail_permanently(self, exc: OSError) -> None:
+        """Stop for good on a failure every retry would repeat (``connect()``, ``run()``).
+
+        *exc* is an ``ssl.SSLCertVerificationError``; the error given to the
+        caller is one too (the same type, built without importing ``ssl``: the
+        object model imports no I/O library), with the verification details
+        copied and a message that says what to do.
+        """
+        cfg = self._config
+        error = type(exc)(
+            exc.errno or 1,
+            f"could not verify the TLS certificate of {cfg.url}: {exc}. Not retrying: this "
+            "fails the same way every time. If the server's certificate is signed by a "
+            "private CA, set SIGNALWIRE_RELAY_CA_FILE to a PEM file of that CA (it is added "
+            "to the system's trusted CAs).",
+        )
+        for name in ("verify_code", "verify_message", "reason", "library"):
+            if hasattr(exc, name):
+                setattr(error, name, getattr(exc, name))
+        error.__cause__ = exc
+        logger.error("%s", error)
+        self.error = error
+        self.conn.close(self._rt.current_time())
+        self.process()
 
     def _should_stop(self) -> bool:
         return self._stopping
 
-    async def _open(self, group: TaskGroup) -> Stream | None:
-        """Open a socket within ``connect_timeout``; ``None`` when it timed out."""
-        rt = self._rt
+    async def _open(self, group: TaskGroup, deadline: float) -> Stream | None:
+        """Open a socket before *deadline*; ``None`` when it timed out."""
         cfg = self._config
         stream: Stream | None = None
-        with rt.move_on_at(rt.current_time() + self._connect_timeout) as scope:
+        with self._rt.move_on_at(deadline) as scope:
             self._sleep_scope = scope  # close() interrupts the attempt
             stream = await self._transport.open(
                 url=cfg.url,
@@ -335,8 +408,12 @@ class Driver:
         self._sleep_scope = None
         return stream
 
-    async def _serve(self, stream: Stream) -> None:
-        """One socket's life: handshake, read until it dies, report the loss."""
+    async def _serve(self, stream: Stream, deadline: float) -> None:
+        """One socket's life: handshake, read until it dies, report the loss.
+
+        Until the session authenticates, reading stops at *deadline* (the end of
+        ``connect_timeout``): a server that never answers is given up on.
+        """
         rt = self._rt
         conn = self.conn
         self._stream = stream
@@ -344,11 +421,23 @@ class Driver:
             conn.connection_made(rt.current_time())
             self.process()
             await self.flush()
-            with rt.move_on_at(math.inf) as scope:
-                self._read_scope = scope
-                if self._dead_reason is None:
-                    await self._read(stream)
-            self._read_scope = None
+            while True:
+                limit = math.inf if self._authenticated_on_socket else deadline
+                with rt.move_on_at(limit) as scope:
+                    self._read_scope = scope
+                    if self._dead_reason is None:
+                        await self._read(stream)
+                self._read_scope = None
+                if not scope.cancelled_caught or self._dead_reason is not None:
+                    break
+                if not self._authenticated_on_socket:
+                    self._dead_reason = (
+                        f"timed out after {self._connect_timeout:g} s (connect_timeout) "
+                        "waiting for the server to open the RELAY session (WebSocket "
+                        "handshake and signalwire.connect)"
+                    )
+                    break
+                # The deadline fired as the session authenticated: keep reading.
             if self._stopping:
                 # Let a final close frame / queued text go out before hanging up.
                 await self.flush()
@@ -436,6 +525,27 @@ class Driver:
             await self._wake_writer.wait()
             self._wake_writer = rt.create_event()
             await self.flush()
+
+
+def _is_connect_timeout(event: AuthenticationRejected) -> bool:
+    """The core's "signalwire.connect timed out" (code -1), not a server's rejection."""
+    return event.code == -1 and "timed out" in event.message
+
+
+def _certificate_failure(exc: BaseException) -> OSError | None:
+    """The ``ssl.SSLCertVerificationError`` in *exc* or its causes (a library may wrap it).
+
+    Recognised by its ``verify_code`` attribute, which only that error has:
+    the object model does not import ``ssl``.
+    """
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return None
+        if isinstance(seen, OSError) and hasattr(seen, "verify_code"):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 _DRIVER_EVENTS = frozenset(

@@ -147,9 +147,10 @@ class RawTransport(ABC):
     Their streams feed the core bytes (``frames_websocket = False``: the core
     frames WebSocket and sends the handshake), so :meth:`open` only needs the
     host, port and TLS settings; a subclass connects (:meth:`connect`).  TLS
-    uses ``ssl.create_default_context()`` (certificate and host name
-    verification on); *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``) replaces the
-    system trust store with a private CA.  ``TCP_NODELAY`` is set: RELAY frames
+    uses :func:`relaykit._tls.create_tls_context`: the system trust
+    store with certificate and host name verification on, plus the CAs of
+    *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``), which add to the system's and
+    never replace them.  ``TCP_NODELAY`` is set: RELAY frames
     are small and latency-bound, and the core already coalesces writes.
     """
 

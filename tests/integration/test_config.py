@@ -83,9 +83,9 @@ def test_url_selects_ws_or_wss(Client: Any, monkeypatch: pytest.MonkeyPatch) -> 
         8765,
         "127.0.0.1:8765",
     )
-    # The environment URL overrides a hard-coded host (how examples reach the emulator).
+    # The environment URL applies only when the program names no endpoint.
     monkeypatch.setenv("SIGNALWIRE_RELAY_URL", "wss://[::1]:9443")
-    client = Client(project="p", token="t", host="your-space.signalwire.com")
+    client = Client(project="p", token="t")
     assert (client._config.tls, client._config.hostname, client._config.port) == (True, "::1", 9443)
     for bad in ("http://example.com", "ws://user@host", "ws://host/?q=1"):
         with pytest.raises(ValueError, match="Invalid url"):
@@ -103,8 +103,12 @@ def test_bad_numbers(Client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         Client(project="p", token="t", contexts="default")
 
 
-def test_ca_file_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", "/tmp/ca.pem")
+def test_ca_file_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    import trustme
+
+    ca_file = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", str(ca_file))
     cfg = resolve_config(
         project="p",
         token="t",
@@ -114,7 +118,13 @@ def test_ca_file_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         max_active_calls=None,
         url=None,
     )
-    assert cfg.ca_file == "/tmp/ca.pem"
+    assert cfg.ca_file == str(ca_file)
+    # A file that is missing (or holds no certificate) fails at construction,
+    # naming the variable, instead of on every reconnect attempt.
+    for bad in (tmp_path / "missing.pem", tmp_path):
+        monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", str(bad))
+        with pytest.raises(ValueError, match="SIGNALWIRE_RELAY_CA_FILE"):
+            relay_anyio.RelayClient(project="p", token="t")
 
 
 def test_repr_never_shows_credentials(Client: Any) -> None:

@@ -1,8 +1,9 @@
 """Every program in examples/ runs against the emulator, as a user would run it.
 
 Each client example runs in a subprocess exactly as a user would run it, pointed at
-the emulator with ``SIGNALWIRE_RELAY_URL`` (which overrides a hard-coded
-``host=``).  Examples that hard-code ``project="your-project-id"`` get an
+the emulator with ``SIGNALWIRE_RELAY_URL``.  An explicit ``host=`` always wins
+over the environment, so the placeholder ``host="your-space.signalwire.com"``
+is taken out of the copy that runs.  Examples that hard-code ``project="your-project-id"`` get an
 emulator that accepts those placeholder credentials.  Servers started with
 ``client.run()`` are stopped with Ctrl+C (SIGINT) or SIGTERM and must exit 0.
 The seed programs are the seed docs' programs, unchanged but for the import.
@@ -59,6 +60,8 @@ class Example:
             pytest.skip("starts its own asyncio loop: a relay_anyio program")
         if adapter_spec[0] == "relay_trio":
             source = source.replace("from relay_anyio import", "from relay_trio import")
+        # The placeholder space: an explicit host= is never replaced by the environment.
+        source = re.sub(r'\bhost="your-space\.signalwire\.com",\s*', "", source)
         self.path = tmp_path / name
         self.path.write_text(source)
         self.process: anyio.abc.Process | None = None

@@ -4,6 +4,7 @@ credentials in any log line.  TLS is served on loopback sockets only."""
 from __future__ import annotations
 
 import logging
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,11 @@ async def test_wss_rejects_an_unknown_ca(adapter: Any, tls_files: tuple[str, str
     _, cert_file, key_file = tls_files
     async with emulator(tls_cert=cert_file, tls_key=key_file) as emu:
         client = adapter.RelayClient(project=PROJECT, token=TOKEN, host=emu.host)
-        with pytest.raises(ConnectionError):
-            await client.connect()  # verification is on: the test CA is not trusted
+        # Verification is on: the test CA is not trusted.  The real exception
+        # type comes out (not ConnectionRefusedError), saying what to do.
+        with pytest.raises(ssl.SSLCertVerificationError, match="SIGNALWIRE_RELAY_CA_FILE"):
+            await client.connect()
+        assert not client.connected
 
 
 async def test_jwt_authentication(adapter: Any) -> None:
