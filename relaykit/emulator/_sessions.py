@@ -23,7 +23,11 @@ them that the platform makes:
     so :data:`STALE_STATE_MESSAGE` is ours;
 
 * **who gets an inbound call or message** (:meth:`SessionTable.pick_subscriber`):
-  round robin among live subscribers of a context (§4.4).
+  round robin among live subscribers of a context (§4.4).  A worker that
+  drains has unsubscribed (``signalwire.unreceive``), so it is skipped; one
+  that passes a call (``calling.pass``: draining, or at capacity) is skipped
+  for that call.  The platform's own choice among several subscribers is not
+  public: docs/operations.md says what is known and what this assumes.
 
 Credentials and ``authorization_state`` are never logged.
 """
@@ -264,7 +268,12 @@ class SessionTable:
     def pick_subscriber(
         self, context: str, exclude: set[str] | None = None
     ) -> ServerSession | None:
-        """Round robin among the subscribers of *context*, skipping *exclude* protocols."""
+        """Round robin among the subscribers of *context*, skipping *exclude* protocols.
+
+        Subscribers are live sessions (not detached, not half-open) that
+        receive *context* now, in the order they first connected; one counter
+        per context advances on every pick, re-offers of passed calls included.
+        """
         subs = [s for s in self.subscribers(context) if not exclude or s.protocol not in exclude]
         if not subs:
             return None

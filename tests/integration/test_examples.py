@@ -34,6 +34,7 @@ import pytest
 from relaykit.emulator import Emulator
 
 from ..adapters import test_embedding_examples as embedding_tests
+from . import test_workers as workers_tests
 from .conftest import CHILD_PROCESS, PROJECT, TOKEN, caller, emulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), CHILD_PROCESS]
@@ -470,6 +471,8 @@ TESTED_EXAMPLES = {
     "emulator_sansio.py": test_emulator_sansio,
     "embedding/selectors_ivr.py": embedding_tests.test_selectors_ivr_answers_and_plays,
     "embedding/send_sms.py": embedding_tests.test_send_sms_delivered,
+    "workers/worker.py": workers_tests.test_three_workers_one_restarted_mid_stream,
+    "workers/supervisor.py": workers_tests.test_supervisor_rolling_restart,
 }
 
 
