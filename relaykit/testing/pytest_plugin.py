@@ -357,6 +357,7 @@ class RelayClientFactory:
         contexts: list[str] | None = None,
         *,
         adapter: str | ModuleType | Any = "relay_anyio",
+        ca_file: str | os.PathLike[str] | None = None,
         **options: Any,
     ) -> RelayClient:
         """A new ``RelayClient`` of *adapter* for the emulator, not connected yet.
@@ -366,6 +367,9 @@ class RelayClientFactory:
             adapter: ``"relay_anyio"`` (asyncio, or trio through anyio),
                 ``"relay_trio"`` (trio only), or a module (or any object) with a
                 ``RelayClient`` attribute.
+            ca_file: A PEM file of CAs to trust for ``wss://`` (a loopback emulator
+                with ``tls_cert``/``tls_key``): what ``SIGNALWIRE_RELAY_CA_FILE``
+                says for a program.
             **options: ``RelayClient`` keyword arguments; they win over the
                 factory's: ``project``/``token`` (the emulator's test credentials),
                 ``url`` and ``transport`` (the emulator's), and on a real clock
@@ -392,7 +396,7 @@ class RelayClientFactory:
         if not self.virtual_time:
             settings.update(REAL_CLOCK_CLIENT_OPTIONS)
         settings.update(options)
-        with _hidden_environment():
+        with _hidden_environment(ca_file):
             client = client_class(**settings)
         self.clients.append(client)
         return client  # type: ignore[no-any-return]
@@ -432,12 +436,19 @@ class RelayClientFactory:
 
 
 @contextmanager
-def _hidden_environment() -> Iterator[None]:
-    """Remove the ``SIGNALWIRE_*`` variables for a synchronous block, then restore them."""
+def _hidden_environment(ca_file: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Remove the ``SIGNALWIRE_*`` variables for a synchronous block, then restore them.
+
+    The client reads its CA file only from ``SIGNALWIRE_RELAY_CA_FILE``: *ca_file*,
+    when given, is that variable for the block.
+    """
     saved = {name: os.environ.pop(name) for name in _HIDDEN_ENV if name in os.environ}
     try:
+        if ca_file is not None:
+            os.environ["SIGNALWIRE_RELAY_CA_FILE"] = os.fspath(ca_file)
         yield
     finally:
+        os.environ.pop("SIGNALWIRE_RELAY_CA_FILE", None)
         os.environ.update(saved)
 
 

@@ -212,6 +212,39 @@ async def test_the_closest_marker_wins(relay_emulator):
     result.assert_outcomes(passed=3)
 
 
+def test_tls_on_loopback(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(pytester.path / "ca.pem"))
+    server = ca.issue_cert("127.0.0.1")
+    server.private_key_pem.write_to_path(str(pytester.path / "key.pem"))
+    server.cert_chain_pems[0].write_to_path(str(pytester.path / "cert.pem"))
+    monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", "/nonexistent/developer-ca.pem")
+    result = run(
+        pytester,
+        """
+import os
+
+import pytest
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.relay_emulator(loopback=True, tls_cert="cert.pem", tls_key="key.pem"),
+]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_wss(relay_emulator, relay_client_factory):
+    assert relay_emulator.url.startswith("wss://127.0.0.1:")
+    client = relay_client_factory(contexts=["office"], ca_file="ca.pem")
+    assert os.environ["SIGNALWIRE_RELAY_CA_FILE"] == "/nonexistent/developer-ca.pem"
+    async with client:
+        assert client.connected
+""",
+    )
+    result.assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
