@@ -47,6 +47,12 @@ What this gives a test:
   httpx-ws transport, a client in another process.  Use real time then: a mock
   clock would jump while bytes are in a socket.
 
+* **A pytest plugin** (:mod:`relaykit.testing.pytest_plugin`, loaded by pytest
+  through relaykit's ``pytest11`` entry point) wraps all of this in two
+  fixtures, ``relay_emulator`` and ``relay_client_factory``, with
+  :func:`anyio_backend_for` to run a test module on asyncio and on trio in
+  virtual time (``docs/testing.md``).
+
 Rules the relaykit suite itself follows (``tests/integration/conftest.py``):
 127.0.0.1 and port 0 only; a virtual clock wherever there is no socket; an
 absolute timeout on every test (pytest-timeout) and a ``timeout=`` on every wait.
@@ -54,23 +60,76 @@ absolute timeout on every test (pytest-timeout) and a ``timeout=`` on every wait
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._memory import PIPE_CAPACITY, MemoryStream, MemoryTransport, memory_stream_pair
-
 if TYPE_CHECKING:
     from relaykit.emulator import Emulator
 
+    from ._memory import PIPE_CAPACITY, MemoryStream, MemoryTransport, memory_stream_pair
+
 __all__ = [
     "PIPE_CAPACITY",
+    "REAL_CLOCK_TIME_SCALE",
+    "TEST_PROJECT",
+    "TEST_TOKEN",
     "MemoryStream",
     "MemoryTransport",
+    "anyio_backend_for",
     "client_options",
     "memory_stream_pair",
     "open_emulator",
 ]
+
+#: The credentials the pytest plugin's emulator accepts and its clients send.
+TEST_PROJECT = "relaykit-test-project"
+TEST_TOKEN = "relaykit-test-token"
+
+#: The emulator's ``time_scale`` on a real clock (asyncio; trio without ``MockClock``):
+#: a simulated second lasts a real millisecond.  Under a virtual clock it is 1.0.
+REAL_CLOCK_TIME_SCALE = 0.001
+
+# The memory transport needs anyio; it is imported on first use, so that importing
+# this package (and the pytest plugin, which pytest loads in every run) does not.
+_MEMORY_NAMES = frozenset(
+    {"PIPE_CAPACITY", "MemoryStream", "MemoryTransport", "memory_stream_pair"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MEMORY_NAMES:
+        return getattr(importlib.import_module("relaykit.testing._memory"), name)
+    raise AttributeError(f"module 'relaykit.testing' has no attribute {name!r}")
+
+
+def anyio_backend_for(name: str) -> str | tuple[str, dict[str, Any]]:
+    """The value of an ``anyio_backend`` fixture that runs a test on *name*.
+
+    ``"asyncio"`` as is (asyncio has no mock clock); for ``"trio"``, trio under
+    ``trio.testing.MockClock(autojump_threshold=0)``: virtual time, a fresh clock
+    per call.  For a test module that runs on both::
+
+        @pytest.fixture(params=["asyncio", "trio"])
+        def anyio_backend(request):
+            return anyio_backend_for(request.param)
+
+    Raises:
+        ValueError: *name* is neither ``"asyncio"`` nor ``"trio"``.
+        ModuleNotFoundError: ``"trio"`` without trio installed.
+    """
+    if name == "asyncio":
+        return "asyncio"
+    if name != "trio":
+        raise ValueError(f"anyio_backend_for() takes 'asyncio' or 'trio', got {name!r}")
+    try:
+        import trio.testing
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "anyio_backend_for('trio') needs trio: pip install 'relaykit[trio]'", name="trio"
+        ) from None
+    return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
 
 
 @asynccontextmanager
