@@ -38,8 +38,10 @@ from ._call import Call
 from ._config import ClientConfig, max_connections, resolve_config
 from ._dispatch import Dispatcher
 from ._driver import Driver
+from ._health import ConnectionChange, Health
 from ._message import Message
 from ._runtime import Runtime, TaskGroup, Transport
+from ._telemetry import Telemetry, check_option, open_telemetry
 
 __all__ = ["RelayClient"]
 
@@ -105,6 +107,10 @@ class RelayClient:
         reconnect_min_delay: First reconnect delay in seconds (1); doubles per
             failed attempt.  For tests, like the timeouts above.
         reconnect_max_delay: Longest reconnect delay in seconds (30).
+        telemetry: OpenTelemetry spans and metrics (docs/observability.md):
+            ``None`` records when a global provider is configured, ``True``
+            always, ``False`` never; a ``relaykit.observability.Telemetry``
+            names the providers.
 
     Raises:
         ValueError: Missing credentials (naming the environment variable),
@@ -133,6 +139,7 @@ class RelayClient:
         slow_listener_threshold: float = 0.1,
         reconnect_min_delay: float = 1.0,
         reconnect_max_delay: float = 30.0,
+        telemetry: bool | Telemetry | None = None,
     ) -> None:
         if getattr(type(self), "_runtime", None) is None:
             raise TypeError(
@@ -172,6 +179,7 @@ class RelayClient:
         self._group: TaskGroup | None = None
         self._stack: AsyncExitStack | None = None
         self._dispatcher = Dispatcher(self, self._runtime, self._send_request)
+        self._telemetry = check_option(telemetry)
 
     def __repr__(self) -> str:
         state = self._conn.state.value if self._conn is not None else "DISCONNECTED"
@@ -234,6 +242,16 @@ class RelayClient:
         """Decorator: run ``await handler(message)`` per inbound SMS/MMS (replaces previous)."""
         self._dispatcher.on_message = handler
         return handler
+
+    def on_connection_state(
+        self, listener: Callable[[ConnectionChange], Any]
+    ) -> Callable[[ConnectionChange], Any]:
+        """Decorator: call *listener* (sync or async) with every connection change."""
+        return self._dispatcher.monitor.add_listener(listener)
+
+    def health(self) -> Health:
+        """A snapshot of the connection for readiness probes (docs/observability.md)."""
+        return self._dispatcher.monitor.health(self._conn)
 
     # ------------------------------------------------------------------
     # Lifecycle
@@ -300,11 +318,13 @@ class RelayClient:
             connect_timeout=self._connect_timeout,
             fail_fast=fail_fast,
         )
+        driver.on_connecting = dispatcher.monitor.connecting
         try:
             self._stack = AsyncExitStack()
             group = await self._stack.enter_async_context(rt.open_task_group())
             self._group = group
             dispatcher.pool = rt.start_task_pool(group)
+            dispatcher.telemetry = open_telemetry(self._telemetry, dispatcher, conn)
             group.start_soon(driver.run, name=f"relaykit connection {cfg.url}")
             await driver.settled.wait()
             if driver.error is not None:
@@ -343,6 +363,8 @@ class RelayClient:
         group, stack, driver = self._group, self._stack, self._driver
         self._group = self._stack = None
         self._dispatcher.pool = None
+        if self._dispatcher.telemetry is not None:
+            self._dispatcher.telemetry.stop()
         try:
             if driver is not None:
                 # A socket left open by a cancelled connect(): close it (bounded).
@@ -485,6 +507,8 @@ class RelayClient:
             )
         except LocalProtocolError as exc:
             raise _map_refusal(exc, conn.state) from exc
+        if self._dispatcher.telemetry is not None:
+            self._dispatcher.telemetry.request_sent(request_id, method, params)
         return request_id, driver
 
     async def receive(self, contexts: list[str]) -> None:

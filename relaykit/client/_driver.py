@@ -116,6 +116,8 @@ class Driver:
         self.finished = runtime.create_event()
         #: Why the driver gave up (fatal authentication, unreachable server).
         self.error: BaseException | None = None
+        #: Called before each socket is opened (the connection monitor's ``connecting``).
+        self.on_connecting: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------
     # Public surface used by the client
@@ -322,6 +324,8 @@ class Driver:
         rt = self._rt
         cfg = self._config
         stream: Stream | None = None
+        if self.on_connecting is not None:
+            self.on_connecting()
         with rt.move_on_at(rt.current_time() + self._connect_timeout) as scope:
             self._sleep_scope = scope  # close() interrupts the attempt
             stream = await self._transport.open(
