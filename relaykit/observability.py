@@ -6,7 +6,7 @@ production (docs/observability.md):
 * ``@client.on_connection_state`` receives one of the frozen dataclasses
   below (:class:`Connecting`, :class:`Connected`, :class:`Disconnected`,
   :class:`Reconnecting`, :class:`SessionResumed`, :class:`SessionStartedFresh`,
-  :class:`AuthenticationRefused`), all :class:`ConnectionChange`;
+  :class:`AuthenticationRefused`, :class:`AuthenticationAbandoned`), all :class:`ConnectionChange`;
 * ``client.health()`` returns a :class:`Health` snapshot (``as_dict()`` for JSON);
 * ``RelayClient(telemetry=Telemetry(...))`` sends spans and metrics to the
   OpenTelemetry providers it names (the ``otel`` extra).
@@ -17,6 +17,7 @@ Importing this module imports no OpenTelemetry.
 from __future__ import annotations
 
 from .client._health import (
+    AuthenticationAbandoned,
     AuthenticationRefused,
     Connected,
     Connecting,
@@ -30,6 +31,7 @@ from .client._health import (
 from .client._telemetry import Telemetry
 
 __all__ = [
+    "AuthenticationAbandoned",
     "AuthenticationRefused",
     "Connected",
     "Connecting",

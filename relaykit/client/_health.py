@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ._dispatch import Dispatcher
 
 __all__ = [
+    "AuthenticationAbandoned",
     "AuthenticationRefused",
     "Connected",
     "Connecting",
@@ -150,20 +151,34 @@ class Reconnecting(ConnectionChange):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthenticationRefused(ConnectionChange):
-    """``signalwire.connect`` was rejected.
+    """``signalwire.connect`` was rejected (or timed out); the client retries.
 
     Attributes:
         code: The server's error code (-1 for a connect that timed out).
         message: The server's message (never the credentials).
-        attempt: The rejection count (3 before a first success is fatal).
-        fatal: True when the client gives up (then ``connect()``/``run()`` raise
-            :class:`~relay_proto.AuthenticationFailed`).
+        attempt: The rejection count (the third before a first success is fatal:
+            :class:`AuthenticationAbandoned` follows).
     """
 
     code: int
     message: str
     attempt: int
-    fatal: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthenticationAbandoned(ConnectionChange):
+    """Authentication was rejected too often: the client stopped for good.
+
+    ``connect()`` / ``run()`` raise :class:`~relay_proto.AuthenticationFailed`;
+    the state is ``"failed"``.
+
+    Attributes:
+        code: The last rejection's error code.
+        message: The last rejection's message.
+    """
+
+    code: int
+    message: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -303,16 +318,13 @@ class ConnectionMonitor:
                     code=event.code,
                     message=event.message,
                     attempt=event.attempt,
-                    fatal=False,
                 ),
                 self.state,  # the socket's loss (Disconnected) changes the state
             )
         elif kind is AuthenticationFatal:
             assert isinstance(event, AuthenticationFatal)
             self._emit(
-                AuthenticationRefused(
-                    at=self._now(), code=event.code, message=event.message, attempt=3, fatal=True
-                ),
+                AuthenticationAbandoned(at=self._now(), code=event.code, message=event.message),
                 FAILED,
             )
 
