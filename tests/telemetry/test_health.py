@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import logging
 from typing import Any
 
@@ -156,3 +158,16 @@ async def test_health_counts_calls_and_handlers_and_drain_makes_it_unready(kit: 
                 release.set()
             await ecall.wait_ended(timeout=10)
             assert client.health().handlers_running == 0
+
+
+def test_relaykit_never_imports_opentelemetry_by_itself() -> None:
+    """Importing the client and observability, and making a client, loads no OpenTelemetry."""
+    program = (
+        "import sys\n"
+        "import relay_anyio, relay_trio, relaykit.observability\n"
+        "client = relay_anyio.RelayClient(project='p', token='t')\n"
+        "assert client._dispatcher.telemetry is None\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('opentelemetry'))\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", program], check=True, timeout=30)
