@@ -33,6 +33,7 @@ import pytest
 from relaykit.emulator import Emulator
 
 from ..adapters import test_embedding_examples as embedding_tests
+from ..telemetry import test_health_example as health_example_tests
 from .conftest import CHILD_PROCESS, PROJECT, TOKEN, caller, emulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), CHILD_PROCESS]
@@ -467,6 +468,7 @@ TESTED_EXAMPLES = {
     "emulator_sansio.py": test_emulator_sansio,
     "embedding/selectors_ivr.py": embedding_tests.test_selectors_ivr_answers_and_plays,
     "embedding/send_sms.py": embedding_tests.test_send_sms_delivered,
+    "health_server.py": health_example_tests.test_health_server,
 }
 
 
