@@ -72,6 +72,10 @@ def _run(args: argparse.Namespace) -> None:
     elif name in ("relaykit-asyncio", "relaykit-uvloop"):
         import asyncio
 
+        from .otel_client import configure
+
+        configure()  # RELAYKIT_BENCH_OTEL: off, api (no provider) or sdk (in-memory exporters)
+
         from relay_anyio import RelayClient as Anyio
 
         coro = scenario(Anyio, _asyncio_forever, **kwargs)

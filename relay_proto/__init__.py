@@ -35,6 +35,7 @@ from ._session import (
     DEFAULT_PING_INTERVAL,
     MAX_AUTH_REJECTIONS,
     SERVER_PING_WATCHDOG,
+    ConnectionStats,
 )
 from ._state import SessionState
 from ._ws import DEFAULT_MAX_MESSAGE_SIZE
@@ -64,6 +65,7 @@ __all__ = [
     "CallInfo",
     "CallGoneError",
     "ConnectionLostError",
+    "ConnectionStats",
     "LocalProtocolError",
     "ProtocolError",
     "QueueFullError",

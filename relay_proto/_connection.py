@@ -33,7 +33,13 @@ from ._credentials import SessionIdentity
 from ._errors import LocalProtocolError
 from ._events import Event
 from ._routing import CallInfo
-from ._session import DEFAULT_AGENT, DEFAULT_PING_INTERVAL, SERVER_PING_WATCHDOG, Session
+from ._session import (
+    DEFAULT_AGENT,
+    DEFAULT_PING_INTERVAL,
+    SERVER_PING_WATCHDOG,
+    ConnectionStats,
+    Session,
+)
 from ._state import SessionState
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -230,6 +236,12 @@ class RelayConnection:
     def identity(self) -> str | None:
         """The identity from the last successful ``signalwire.connect``, if any."""
         return self._session.identity
+
+    @property
+    def stats(self) -> ConnectionStats:
+        """Liveness and request counters: last message received, last ping round
+        trip, requests in flight and in the offline queue (a fresh frozen copy)."""
+        return self._session.stats()
 
     @property
     def calls(self) -> Mapping[str, CallInfo]:

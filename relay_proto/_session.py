@@ -50,6 +50,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from ._backoff import BACKOFF_MAX, BACKOFF_MIN, BACKOFF_RESET_AFTER, Backoff
@@ -93,6 +94,7 @@ __all__ = [
     "DEFAULT_AGENT",
     "DEFAULT_PING_INTERVAL",
     "SERVER_PING_WATCHDOG",
+    "ConnectionStats",
     "Session",
 ]
 
@@ -124,6 +126,29 @@ _LIVE_STATES: Final = frozenset({_S.CONNECTING, _S.AUTHENTICATING, _S.READY})
 # While the close handshake runs, responses and events still arrive.
 _RECEIVING_STATES: Final = _LIVE_STATES | {_S.CLOSING}
 _REFUSING_STATES: Final = frozenset({_S.CLOSING, _S.CLOSED, _S.FAILED})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionStats:
+    """A copy of the core's liveness and request counters (:attr:`RelayConnection.stats`).
+
+    Times are on the caller's clock (the ``now`` it passes in); plain values,
+    so a copy can be handed to another thread.
+
+    Attributes:
+        last_received: When the last message from the server arrived (any
+            socket), or None before the first.
+        last_ping_rtt: Round trip in seconds of the last answered client
+            ``signalwire.ping``, or None before the first answer.
+        in_flight: Requests on the wire awaiting their answer (the core's own
+            ``signalwire.connect`` and pings included).
+        queued: Requests waiting in the offline queue for an authenticated socket.
+    """
+
+    last_received: float | None
+    last_ping_rtt: float | None
+    in_flight: int
+    queued: int
 
 
 def _redacted_excerpt(text: str | bytes) -> str:
@@ -213,6 +238,9 @@ class Session:
         # restarted by every message received.
         self._server_pinged = False
         self._last_heard = 0.0
+        # For stats(): the last message received (None before any), the last ping's round trip.
+        self._last_received: float | None = None
+        self._last_ping_rtt: float | None = None
         # Ids of recent signalwire.event requests (redeliveries are dropped).
         self._recent_events = RecentIds(MAX_RECENT_EVENT_IDS)
         self._close_deadline: float | None = None
@@ -230,6 +258,17 @@ class Session:
     def is_ready(self) -> bool:
         """True when requests go out immediately (authenticated, socket healthy)."""
         return self._machine.state is _S.READY and not self._dead and not self._draining
+
+    def stats(self) -> ConnectionStats:
+        """Liveness and request counters, copied (see :class:`ConnectionStats`)."""
+        table = self._table
+        queued = table.queued
+        return ConnectionStats(
+            last_received=self._last_received,
+            last_ping_rtt=self._last_ping_rtt,
+            in_flight=len(table) - queued,
+            queued=queued,
+        )
 
     # --------------------------------------------------------------- commands
 
@@ -384,7 +423,7 @@ class Session:
         if self._dead or self._machine.state not in _RECEIVING_STATES:
             # Late input from a socket we already gave up on.
             return
-        self._now = self._last_heard = now
+        self._now = self._last_heard = self._last_received = now
         # decode() never raises: garbage comes back as Invalid with a reason.
         msg = decode(text)
         if isinstance(msg, Request):
@@ -668,6 +707,7 @@ class Session:
         if kind == CONNECT:
             self._on_connect_response(msg, now)
         elif kind == PING:
+            self._last_ping_rtt = now - (req.deadline - req.timeout)  # deadline = sent + timeout
             self._on_ping_response(msg, now)
         elif kind == INTERNAL:
             code = result_code(msg.result) if isinstance(msg, Response) else msg.code

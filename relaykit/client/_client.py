@@ -44,8 +44,10 @@ from ._call import Call
 from ._config import ClientConfig, max_connections, resolve_config
 from ._dispatch import Dispatcher
 from ._driver import Driver
+from ._health import ConnectionChange, Health
 from ._message import Message
 from ._runtime import AsyncEvent, Runtime, TaskGroup, Transport
+from ._telemetry import Telemetry, check_option, open_telemetry
 
 __all__ = ["RelayClient"]
 
@@ -120,6 +122,10 @@ class RelayClient:
         reconnect_min_delay: First reconnect delay in seconds (1); doubles per
             failed attempt.  For tests, like the timeouts above.
         reconnect_max_delay: Longest reconnect delay in seconds (30).
+        telemetry: OpenTelemetry spans and metrics (docs/observability.md):
+            ``None`` records when a global provider is configured, ``True``
+            always, ``False`` never; a ``relaykit.observability.Telemetry``
+            names the providers.
 
     Raises:
         ValueError: Missing credentials (naming the environment variable),
@@ -149,6 +155,7 @@ class RelayClient:
         reconnect_min_delay: float = 1.0,
         reconnect_max_delay: float = 30.0,
         allow_insecure: bool = False,
+        telemetry: bool | Telemetry | None = None,
     ) -> None:
         if getattr(type(self), "_runtime", None) is None:
             raise TypeError(
@@ -211,6 +218,7 @@ class RelayClient:
         self._dispatcher = Dispatcher(
             self, self._runtime, self._send_request, self._abandon_dial_in_core
         )
+        self._telemetry = check_option(telemetry)
 
     def __repr__(self) -> str:
         # Never raises, even for a half-constructed client (__init__ raised midway).
@@ -277,6 +285,16 @@ class RelayClient:
         """Decorator: run ``await handler(message)`` per inbound SMS/MMS (replaces previous)."""
         self._dispatcher.on_message = handler
         return handler
+
+    def on_connection_state(
+        self, listener: Callable[[ConnectionChange], Any]
+    ) -> Callable[[ConnectionChange], Any]:
+        """Decorator: call *listener* (sync or async) with every connection change."""
+        return self._dispatcher.monitor.add_listener(listener)
+
+    def health(self) -> Health:
+        """A snapshot of the connection for readiness probes (docs/observability.md)."""
+        return self._dispatcher.monitor.health(self._conn)
 
     # ------------------------------------------------------------------
     # Lifecycle
@@ -358,6 +376,7 @@ class RelayClient:
             connect_timeout=self._connect_timeout,
             fail_fast=fail_fast,
         )
+        driver.on_connecting = dispatcher.monitor.connecting
         stop = self._stop_runner = rt.create_event()
         done = self._runner_done = rt.create_event()
         rt.spawn_system_task(
@@ -382,6 +401,9 @@ class RelayClient:
                 if self._driver is driver:
                     self._group = group
                     dispatcher.pool = rt.start_task_pool(group)
+                    # After the pool: its lag monitor runs there.  Before the driver:
+                    # no event goes unrecorded.
+                    dispatcher.telemetry = open_telemetry(self._telemetry, dispatcher, driver.conn)
                 group.start_soon(driver.run, name=f"relaykit connection {self._config.url}")
                 await stop.wait()
                 group.cancel_scope.cancel()
@@ -484,6 +506,9 @@ class RelayClient:
             if self._driver is driver:
                 self._group = None
                 self._dispatcher.pool = None
+                if self._dispatcher.telemetry is not None:
+                    self._dispatcher.telemetry.stop()
+                    self._dispatcher.telemetry = None
                 self._driver = None
                 self._conn = None
                 self._stop_runner = self._runner_done = None
@@ -650,6 +675,8 @@ class RelayClient:
             )
         except LocalProtocolError as exc:
             raise _map_refusal(exc, conn.state) from exc
+        if self._dispatcher.telemetry is not None:
+            self._dispatcher.telemetry.request_sent(request_id, method, params)
         return request_id, driver
 
     async def receive(self, contexts: list[str]) -> None:

@@ -55,6 +55,7 @@ from relay_proto import (
 )
 
 from ._call import Call
+from ._health import ConnectionMonitor
 from ._message import Message, inbound_message
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from ._client import RelayClient
     from ._driver import Driver
     from ._runtime import AsyncEvent, Runtime, TaskPool
+    from ._telemetry import Recorder
 
 __all__ = ["DialWaiter", "Dispatcher", "RequestWaiter", "SendRequest"]
 
@@ -144,6 +146,10 @@ class Dispatcher:
         self.messages: dict[str, Message] = {}
         self.message_sends: dict[str, Message] = {}
         self.handlers_running = 0
+        #: OpenTelemetry spans and metrics (relaykit/client/_telemetry.py), None when off.
+        self.telemetry: Recorder | None = None
+        #: Connection changes and health() (relaykit/client/_health.py).
+        self.monitor = ConnectionMonitor(self)
         self._handlers_idle: AsyncEvent | None = None
         #: Inbound calls whose handler is running (hung up if it outlives shutdown_grace).
         self.handler_calls: set[Call] = set()
@@ -177,6 +183,8 @@ class Dispatcher:
 
     def dispatch(self, event: Event) -> None:
         """Hand one event of the core to the object it is about."""
+        if self.telemetry is not None:
+            self.telemetry.event(event)
         handler = self._table.get(type(event))
         if handler is not None:
             handler(event)
@@ -196,6 +204,7 @@ class Dispatcher:
             self._session_event(event)
 
     def _session_event(self, event: Event) -> None:
+        self.monitor.note(event)
         if isinstance(event, SessionAuthenticated):
             self.protocol = event.protocol or self.protocol
             logger.info("session authenticated (restored=%s)", event.session_restored)
@@ -578,6 +587,8 @@ class Dispatcher:
         # per call: thousands of calls may be held at once); anything else
         # (a sync function, a partial) through _call_handler.
         func = handler if inspect.iscoroutinefunction(handler) else partial(_call_handler, handler)
+        if self.telemetry is not None:
+            func = self.telemetry.wrap_handler(func, what)
         pool.start_reported(func, arg, self._report_handler, name=what)
 
     def _handler_done(self, arg: Call | Message, error: Exception | None) -> None:

@@ -132,6 +132,8 @@ class Driver:
         self.finished = runtime.create_event()
         #: Why the driver gave up (fatal authentication, unreachable server).
         self.error: BaseException | None = None
+        #: Called before each socket is opened (the connection monitor's ``connecting``).
+        self.on_connecting: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------
     # Public surface used by the client
@@ -395,6 +397,8 @@ class Driver:
         """Open a socket before *deadline*; ``None`` when it timed out."""
         cfg = self._config
         stream: Stream | None = None
+        if self.on_connecting is not None:
+            self.on_connecting()
         with self._rt.move_on_at(deadline) as scope:
             self._sleep_scope = scope  # close() interrupts the attempt
             stream = await self._transport.open(

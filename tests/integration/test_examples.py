@@ -34,6 +34,7 @@ import pytest
 from relaykit.emulator import Emulator
 
 from ..adapters import test_embedding_examples as embedding_tests
+from ..telemetry import test_health_example as health_example_tests
 from . import test_workers as workers_tests
 from .conftest import CHILD_PROCESS, PROJECT, TOKEN, caller, emulator
 
@@ -473,6 +474,7 @@ TESTED_EXAMPLES = {
     "embedding/send_sms.py": embedding_tests.test_send_sms_delivered,
     "workers/worker.py": workers_tests.test_three_workers_one_restarted_mid_stream,
     "workers/supervisor.py": workers_tests.test_supervisor_rolling_restart,
+    "health_server.py": health_example_tests.test_health_server,
 }
 
 
