@@ -101,12 +101,71 @@ class RelayLocalError(RelayError):
     """A failure decided on this side of the wire (by convention code ``-1``)."""
 
 
-class RelayTimeoutError(RelayLocalError, TimeoutError):
-    """No response arrived within the request timeout (default 10 s)."""
+class _MaybeSent:
+    """The ``sent`` attribute of a request whose outcome is unknown.
+
+    ``sent=True``: the request had been handed to the socket, so the server may
+    have executed it (a retry could run it twice: check first, or make the
+    request idempotent).  ``False``: it never left this client (it was still
+    in the offline queue), so a retry is safe.  ``None``: not known.
+    """
+
+    sent: bool | None
+
+    def _init_sent(self, sent: bool | None) -> None:
+        self.sent = sent
+
+    def _sent_note(self) -> str:
+        if self.sent is True:
+            return " (it had been sent: the server may have run it)"
+        if self.sent is False:
+            return " (it never left this client: safe to retry)"
+        return ""
 
 
-class ConnectionLostError(RelayLocalError, ConnectionError):
-    """The connection closed while the request was in flight, or the client is closing."""
+class RelayTimeoutError(_MaybeSent, RelayLocalError, TimeoutError):
+    """No response arrived within the request timeout (default 10 s).
+
+    Args:
+        code: As :class:`RelayError`.
+        message: As :class:`RelayError`.
+        sent: Whether the request had reached the socket (see ``sent`` below).
+
+    Attributes:
+        sent: ``True`` when it had been sent (the server may have run it),
+            ``False`` when it never left, ``None`` when not known.
+    """
+
+    def __init__(self, code: int, message: str, *, sent: bool | None = None) -> None:
+        super().__init__(code, message)
+        self._init_sent(sent)
+
+    def __str__(self) -> str:
+        return super().__str__() + self._sent_note()
+
+
+class ConnectionLostError(_MaybeSent, RelayLocalError, ConnectionError):
+    """The connection closed while the request was in flight, or the client is closing.
+
+    Args:
+        code: As :class:`RelayError`.
+        message: As :class:`RelayError`.
+        sent: Whether the request had reached the socket before it was lost.
+
+    Attributes:
+        sent: ``True`` when the request had been sent, so the server may have
+            executed it (in a reconnect storm it usually has: check the call's
+            state before retrying a command that must not run twice);
+            ``False`` when it never left this client, so retrying is safe;
+            ``None`` when not known (the client was closing).
+    """
+
+    def __init__(self, code: int, message: str, *, sent: bool | None = None) -> None:
+        super().__init__(code, message)
+        self._init_sent(sent)
+
+    def __str__(self) -> str:
+        return super().__str__() + self._sent_note()
 
 
 class QueueFullError(RelayLocalError):

@@ -30,6 +30,8 @@ from functools import partial
 from typing import Any
 
 from relay_proto import (
+    DEFAULT_PING_INTERVAL,
+    OVER_CAPACITY_POLICIES,
     ConnectionLostError,
     LocalProtocolError,
     RelayConnection,
@@ -103,7 +105,7 @@ class RelayClient:
             default ``relay.signalwire.com``).
         contexts: Contexts to receive inbound calls and messages on.
         max_active_calls: Cap on tracked calls (else ``RELAY_MAX_ACTIVE_CALLS``,
-            default 1000); inbound calls beyond it are ignored with a warning.
+            default 1000); what happens to inbound calls beyond it is *over_capacity*.
         url: Full ``ws://`` / ``wss://`` URL; overrides *host*.  Only when neither
             is given: ``SIGNALWIRE_RELAY_URL``.  ``ws://`` is for the local emulator
             (loopback only, unless *allow_insecure*).
@@ -112,7 +114,9 @@ class RelayClient:
         transport: Another way to reach the server (e.g. the httpx-ws transport
             for HTTP proxies); default: the runtime's TCP/TLS transport.
         request_timeout: Seconds before a request fails with a timeout (10).
-        ping_interval: Seconds between liveness pings (30).
+        ping_interval: Seconds between liveness pings (15): with
+            *request_timeout*, an idle server gone silent is noticed within
+            25 s (the official client pings every 30 s).
         connect_timeout: Seconds allowed to open a session (10): TCP, TLS,
             WebSocket and ``signalwire.connect`` together.
         shutdown_grace: Seconds ``run()`` lets running handlers finish on
@@ -126,6 +130,10 @@ class RelayClient:
             ``None`` records when a global provider is configured, ``True``
             always, ``False`` never; a ``relaykit.observability.Telemetry``
             names the providers.
+        over_capacity: Inbound calls beyond *max_active_calls*: ``"ignore"``
+            (default, as the official client: acknowledged, not taken, logged)
+            or ``"pass"`` (handed back with ``calling.pass``, so another worker
+            subscribed to the context takes it).
 
     Raises:
         ValueError: Missing credentials (naming the environment variable),
@@ -148,7 +156,7 @@ class RelayClient:
         url: str | None = None,
         transport: Transport | None = None,
         request_timeout: float = 10.0,
-        ping_interval: float = 30.0,
+        ping_interval: float = DEFAULT_PING_INTERVAL,
         connect_timeout: float = 10.0,
         shutdown_grace: float = 30.0,
         slow_listener_threshold: float = 0.1,
@@ -156,6 +164,7 @@ class RelayClient:
         reconnect_max_delay: float = 30.0,
         allow_insecure: bool = False,
         telemetry: bool | Telemetry | None = None,
+        over_capacity: str = "ignore",
     ) -> None:
         if getattr(type(self), "_runtime", None) is None:
             raise TypeError(
@@ -203,6 +212,12 @@ class RelayClient:
         self._transport = transport
         self._request_timeout = float(request_timeout)
         self._ping_interval = float(ping_interval)
+        if over_capacity not in OVER_CAPACITY_POLICIES:
+            raise ValueError(
+                f"over_capacity must be one of {sorted(OVER_CAPACITY_POLICIES)}, "
+                f"got {over_capacity!r}"
+            )
+        self._over_capacity = over_capacity
         self._reconnect_delays = (float(reconnect_min_delay), float(reconnect_max_delay))
         self._connect_timeout = float(connect_timeout)
         self.shutdown_grace = float(shutdown_grace)
@@ -357,6 +372,7 @@ class RelayClient:
             reconnect_min_delay=self._reconnect_delays[0],
             reconnect_max_delay=self._reconnect_delays[1],
             max_active_calls=cfg.max_active_calls,
+            over_capacity=self._over_capacity,
         )
         conn.open_session(
             project=cfg.project or None,

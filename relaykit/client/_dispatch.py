@@ -308,7 +308,10 @@ class Dispatcher:
         )
 
     def _call_dropped(self, event: CallDropped) -> None:
-        logger.debug("inbound call %s dropped by the core (%s)", event.call_id, event.reason)
+        if event.passed:
+            logger.info("inbound call %s passed back: %s", event.call_id, event.reason)
+        else:
+            logger.warning("inbound call %s not taken: %s", event.call_id, event.reason)
 
     def _action_completed(self, event: ActionCompleted) -> None:
         action = self.actions.pop(event.control_id, None)
@@ -418,9 +421,11 @@ class Dispatcher:
             cls = CallGoneError if outcome.call_gone else RelayServerError
             raise cls(outcome.code, outcome.message or f"{outcome.method} failed")
         if type(outcome) is RequestTimedOut:
-            raise RelayTimeoutError(-1, f"{outcome.method} timed out after {outcome.timeout} s")
+            raise RelayTimeoutError(
+                -1, f"{outcome.method} timed out after {outcome.timeout} s", sent=outcome.sent
+            )
         if type(outcome) is RequestCancelled:
-            raise ConnectionLostError(-1, f"{outcome.method}: {outcome.reason}")
+            raise ConnectionLostError(-1, f"{outcome.method}: {outcome.reason}", sent=outcome.sent)
         raise ConnectionLostError(-1, "the client disconnected")
 
     def _hand_over(
