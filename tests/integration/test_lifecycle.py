@@ -258,6 +258,11 @@ async def test_connect_timeout_leaves_client_clean(adapter: Any) -> None:
 
 
 @pytest.mark.cases("anyio-asyncio-memory", "anyio-asyncio-tcp")
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="KNOWN BUG, open in issue 11: on Python 3.10 asyncio.wait_for(client.connect(), t) "
+    "timing out leaves an ExceptionGroup(TimeoutError) instead of a clean TimeoutError",
+)
 async def test_asyncio_wait_for_and_timeout(adapter: Any) -> None:
     async with emulator() as emu:
         client = make_client(adapter, emu)

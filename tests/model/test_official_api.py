@@ -31,6 +31,7 @@ import importlib
 import inspect
 import logging
 import re
+import sys
 import textwrap
 import typing
 from pathlib import Path
@@ -387,7 +388,8 @@ def test_the_comparison_sees_the_official_surface() -> None:
     # A guard against an introspection that silently finds nothing to compare.
     names = official_names(importlib.import_module("signalwire.relay"))
     assert {"RelayClient", "Call", "Message", "PlayAction", "CallStateEvent"} <= set(names)
-    assert "CallHandler" in official_names(importlib.import_module("signalwire.relay.client"))
+    if sys.version_info >= (3, 11):  # 3.10's typing aliases are not seen as names there
+        assert "CallHandler" in official_names(importlib.import_module("signalwire.relay.client"))
     call_members = _public_members(signalwire.relay.Call)
     assert {"play", "record", "call_id", "__init__"} <= set(call_members)
     assert "from_payload" in _public_members(signalwire.relay.PlayEvent)
