@@ -444,7 +444,8 @@ class RelayClient:
         except BaseException:
             await self._teardown()
             raise
-        logger.info("connected to %s; %s", redact_url(self._config.url), self._waiting_for())
+        if self.connected:  # not when run() was stopped while still connecting
+            logger.info("connected to %s; %s", redact_url(self._config.url), self._waiting_for())
         logger.debug("session protocol %s", self._dispatcher.protocol)
 
     async def _open(self, fail_fast: bool) -> None:
