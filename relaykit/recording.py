@@ -9,6 +9,12 @@ real call can become a test case or a picture::
     ...
     # later:  relaykit trace session.jsonl -o session.html
 
+(or ``RELAYKIT_RECORD=session.jsonl``, with the program unchanged).  Each socket
+gets the next ``conn_id``.  :func:`load_journal` reads such a file (or the
+emulator's ``save_journal``) back; :func:`caller_from_journal` and
+:func:`program_commands` turn one recorded inbound call into a test against the
+emulator (docs/testing.md, "Turn a real call into a test case").
+
 Directions are the emulator's: ``"in"`` is program to RELAY, ``"out"`` is RELAY
 to program, whichever side writes the journal.
 

@@ -238,3 +238,26 @@ async def test_connected_and_reconnected_lines_and_a_recording(
     ]
     assert connects == [1, 2, 3]
     assert sorted({e.conn_id for e in entries}) == [1, 2, 3]
+
+
+def test_the_line_goes_to_stderr_when_logging_goes_elsewhere(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Under pytest, logging goes to caplog's handler (not stderr): the line is printed too."""
+    import relay_anyio
+    from relay_proto import AuthenticationFailed
+
+    client = relay_anyio.RelayClient(project="p-1", token=WRONG_TOKEN, url="ws://127.0.0.1:9")
+    error = AuthenticationFailed(-32002, f"rejected {WRONG_TOKEN}")
+    with pytest.raises(SystemExit) as info:
+        client._exit_on_fatal_error(error)
+    assert info.value.code == 1
+    assert info.value.__cause__ is error
+    err = capsys.readouterr().err
+    (line,) = err.splitlines()
+    assert line.startswith("authentication failed at ws://127.0.0.1:9 for project 'p-1'")
+    assert "rejected ***" in line  # a server that echoes the token is scrubbed too
+    assert_no_part_of(WRONG_TOKEN, err)
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == [line]
+    assert errors[0].name == "relaykit.client"
