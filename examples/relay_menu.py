@@ -1,4 +1,9 @@
+import logging
+
 from relay_anyio import RelayClient
+
+# Shows "connected to ...; waiting for calls on contexts [...]" and each reconnect.
+logging.basicConfig(level=logging.INFO)
 
 client = RelayClient(
     project="your-project-id",

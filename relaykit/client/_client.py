@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from functools import partial
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from relay_proto import (
     DEFAULT_PING_INTERVAL,
     OVER_CAPACITY_POLICIES,
+    AuthenticationFailed,
     ConnectionLostError,
     LocalProtocolError,
     RelayConnection,
@@ -43,13 +46,23 @@ from relay_proto import (
 
 from . import _commands as build
 from ._call import Call
-from ._config import ClientConfig, max_connections, resolve_config
+from ._config import (
+    ClientConfig,
+    authentication_failure,
+    max_connections,
+    redact_url,
+    resolve_config,
+    resolve_record,
+)
 from ._dispatch import Dispatcher
 from ._driver import Driver
-from ._health import ConnectionChange, Health
+from ._health import ConnectionChange, Health, SessionResumed, SessionStartedFresh
 from ._message import Message
 from ._runtime import AsyncEvent, Runtime, TaskGroup, Transport
 from ._telemetry import Telemetry, check_option, open_telemetry
+
+if TYPE_CHECKING:
+    from relaykit.recording import SessionRecorder
 
 __all__ = ["RelayClient"]
 
@@ -75,6 +88,37 @@ _inside_client: ContextVar[Driver | None] = ContextVar("relaykit_inside_client",
 
 #: Core states in which it refuses requests: the connection is closed for good.
 _CLOSED_STATES = frozenset({SessionState.CLOSING, SessionState.CLOSED, SessionState.FAILED})
+
+
+def _shown_on_stderr(log: logging.Logger, level: int) -> bool:
+    """True when a record at *level* on *log* reaches ``sys.stderr``.
+
+    Through a ``StreamHandler`` on stderr up the logger tree, or, when no
+    handler is configured anywhere, through ``logging.lastResort`` (what a
+    program that never configured logging gets).
+    """
+    if not log.isEnabledFor(level):
+        return False
+    current: logging.Logger | None = log
+    configured = False
+    while current is not None:
+        for handler in current.handlers:
+            configured = True
+            stream = getattr(handler, "stream", None)
+            if (
+                isinstance(handler, logging.StreamHandler)
+                and level >= handler.level
+                and stream is not None
+                and stream in (sys.stderr, sys.__stderr__)
+            ):
+                return True
+        if not current.propagate:
+            break
+        current = current.parent
+    if configured:
+        return False
+    last = logging.lastResort
+    return last is not None and level >= last.level
 
 
 def _map_refusal(exc: LocalProtocolError, state: SessionState) -> Exception:
@@ -134,10 +178,17 @@ class RelayClient:
             (default, as the official client: acknowledged, not taken, logged)
             or ``"pass"`` (handed back with ``calling.pass``, so another worker
             subscribed to the context takes it).
+        record: Journal every frame of the session, both ways and across
+            reconnects, to this JSONL file (a path, truncated at construction,
+            or an open text file), with ``token``, ``jwt_token`` and
+            ``authorization_state`` scrubbed: the emulator's journal format,
+            which ``relaykit trace`` draws (docs/testing.md).  Else the
+            ``RELAYKIT_RECORD`` environment variable (a path); default: off.
 
     Raises:
         ValueError: Missing credentials (naming the environment variable),
             invalid host or URL, bad ``max_active_calls``.
+        OSError: The *record* file cannot be opened.
     """
 
     #: The event-loop runtime: the adapter's subclass sets it on the class (see
@@ -165,6 +216,7 @@ class RelayClient:
         allow_insecure: bool = False,
         telemetry: bool | Telemetry | None = None,
         over_capacity: str = "ignore",
+        record: str | os.PathLike[str] | IO[str] | None = None,
     ) -> None:
         if getattr(type(self), "_runtime", None) is None:
             raise TypeError(
@@ -234,6 +286,46 @@ class RelayClient:
             self, self._runtime, self._send_request, self._abandon_dial_in_core
         )
         self._telemetry = check_option(telemetry)
+        self._dispatcher.monitor.add_listener(self._log_reconnected)
+        self._recorder: SessionRecorder | None = self._open_recorder(record)
+
+    def _open_recorder(self, record: object) -> SessionRecorder | None:
+        """The session journal for ``record=`` / ``RELAYKIT_RECORD``, or None when off."""
+        target = resolve_record(record)
+        if target is None:
+            return None
+        from relaykit.recording import SessionRecorder  # only when recording
+
+        source = "record=" if record is not None else "RELAYKIT_RECORD="
+        try:
+            recorder = SessionRecorder(target, clock=lambda: self._runtime.current_time())
+        except OSError as exc:
+            raise OSError(
+                exc.errno, f"{source}{target!r}: cannot open the session journal: {exc.strerror}"
+            ) from None
+        logger.info("recording the session's frames to %s (secrets scrubbed)", target)
+        return recorder
+
+    def _log_reconnected(self, change: ConnectionChange) -> None:
+        """The INFO line of each reconnect: where to, resumed or fresh, which contexts."""
+        if isinstance(change, SessionResumed):
+            how = "session resumed"
+        elif isinstance(change, SessionStartedFresh):
+            how = "fresh session: the old one's calls and events are gone"
+        else:
+            return
+        logger.info(
+            "reconnected to %s (%s, %.3g s offline); %s",
+            redact_url(self._config.url),
+            how,
+            change.downtime,
+            self._waiting_for(),
+        )
+
+    def _waiting_for(self) -> str:
+        if self._contexts:
+            return f"waiting for calls on contexts {self._contexts}"
+        return "no contexts subscribed (outbound only)"
 
     def __repr__(self) -> str:
         # Never raises, even for a half-constructed client (__init__ raised midway).
@@ -352,7 +444,9 @@ class RelayClient:
         except BaseException:
             await self._teardown()
             raise
-        logger.info("connected to %s (protocol %s)", self._config.url, self._dispatcher.protocol)
+        if self.connected:  # not when run() was stopped while still connecting
+            logger.info("connected to %s; %s", redact_url(self._config.url), self._waiting_for())
+        logger.debug("session protocol %s", self._dispatcher.protocol)
 
     async def _open(self, fail_fast: bool) -> None:
         rt = self._runtime = type(self)._runtime.bind()  # the backend, chosen once per start
@@ -373,6 +467,7 @@ class RelayClient:
             reconnect_max_delay=self._reconnect_delays[1],
             max_active_calls=cfg.max_active_calls,
             over_capacity=self._over_capacity,
+            on_frame=self._recorder,
         )
         conn.open_session(
             project=cfg.project or None,
@@ -530,6 +625,8 @@ class RelayClient:
                 self._stop_runner = self._runner_done = None
                 _connected.discard(id(self))
                 self._dispatcher.release_waiters()
+                if self._recorder is not None:
+                    self._recorder.close()  # reopened to append if the client starts again
 
     async def __aenter__(self) -> RelayClient:
         await self.connect()
@@ -549,10 +646,45 @@ class RelayClient:
         that drain stops at once: the running handlers' calls are hung up and
         the connection closed without waiting any longer.
 
+        It logs one INFO line (``relaykit.client``) when connected and one on
+        each reconnect: the URL, resumed or fresh, and the contexts it waits
+        for calls on.  Turn logging on to see them
+        (``logging.basicConfig(level=logging.INFO)``).
+
+        A fatal error ends the program with one line and exit status 1, not a
+        traceback: credentials rejected 3 times (the line names the URL, the
+        project and where each credential came from, never the token), a TLS
+        certificate that cannot be verified, any other ``OSError`` or
+        ``RelayError`` that stops the client.  The line is logged at ERROR and
+        written to stderr when logging would not show it there; the traceback
+        is logged at DEBUG.  (``connect()`` raises these errors instead.)
+
         Raises:
-            AuthenticationFailed: The credentials were rejected 3 times.
+            SystemExit: Status 1, after a fatal error (the error is its ``__cause__``).
         """
-        self._runtime.run(self._serve_forever)
+        try:
+            self._runtime.run(self._serve_forever)
+        except (RelayError, OSError) as exc:
+            self._exit_on_fatal_error(exc)
+
+    def _exit_on_fatal_error(self, exc: RelayError | OSError) -> NoReturn:
+        """``run()``'s end after a fatal error: one line (ERROR and stderr), exit status 1."""
+        cfg = self._config
+        logger.debug("client.run() stopped by a fatal error", exc_info=exc)
+        if isinstance(exc, AuthenticationFailed):
+            line = authentication_failure(cfg, str(exc))
+        else:
+            text = str(exc) or type(exc).__name__
+            for secret in (cfg.token, cfg.jwt_token):
+                if secret:
+                    text = text.replace(secret, "***")
+            line = (
+                f"client.run() stopped at {redact_url(cfg.url)} (project {cfg.project!r}): {text}"
+            )
+        logger.error("%s", line)
+        if not _shown_on_stderr(logger, logging.ERROR):
+            print(line, file=sys.stderr, flush=True)
+        raise SystemExit(1) from exc
 
     async def _serve_forever(self) -> None:
         rt = self._runtime

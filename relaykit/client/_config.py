@@ -18,7 +18,14 @@ Precedence (highest first):
   positive integer, else ``ValueError`` (never clamped); likewise
   ``RELAY_MAX_CONNECTIONS`` (default 1);
 * ``SIGNALWIRE_RELAY_CA_FILE``: a PEM file of extra trusted CAs for ``wss://``,
-  added to the system's (``relaykit._tls.create_tls_context``).
+  added to the system's (``relaykit._tls.create_tls_context``);
+* ``record=``, then ``RELAYKIT_RECORD`` (a path): where the session's frames are
+  journaled, secrets scrubbed (``relaykit.recording``).
+
+Where each credential came from (the argument or the variable) is kept in the
+config, so that a rejected login can say which one to fix
+(:func:`authentication_failure`): a hard-coded ``project="your-project-id"``
+wins over ``SIGNALWIRE_PROJECT_ID``, and setting the variable alone cannot help.
 
 URLs shown in error messages are scrubbed (:func:`redact_url`): userinfo and
 query values never appear.
@@ -35,17 +42,20 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import IO, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from ._constants import DEFAULT_RELAY_HOST
 
 __all__ = [
     "ClientConfig",
+    "authentication_failure",
     "check_ca_file",
     "is_local_host",
     "max_connections",
     "redact_url",
     "resolve_config",
+    "resolve_record",
     "validate_host",
 ]
 
@@ -70,6 +80,10 @@ class ClientConfig:
         contexts: The initial contexts.
         max_active_calls: The call registry cap.
         ca_file: Extra CA bundle for TLS, or ``None``.
+        project_source: Where the project id came from: ``"project="``,
+            ``"SIGNALWIRE_PROJECT_ID"`` or ``""`` (none).
+        token_source: Likewise ``"token="`` / ``"SIGNALWIRE_API_TOKEN"`` / ``""``.
+        jwt_source: Likewise ``"jwt_token="`` / ``"SIGNALWIRE_JWT_TOKEN"`` / ``""``.
     """
 
     project: str
@@ -84,6 +98,9 @@ class ClientConfig:
     contexts: tuple[str, ...]
     max_active_calls: int
     ca_file: str | None
+    project_source: str = ""
+    token_source: str = ""
+    jwt_source: str = ""
 
     def __repr__(self) -> str:
         # Never show credentials, not even in a traceback's locals.
@@ -300,9 +317,9 @@ def resolve_config(
             ``RELAY_MAX_CONNECTIONS``, or an unreadable ``SIGNALWIRE_RELAY_CA_FILE``.
     """
     env = os.environ if environ is None else environ
-    project = project or _env(env, "SIGNALWIRE_PROJECT_ID")
-    token = token or _env(env, "SIGNALWIRE_API_TOKEN")
-    jwt_token = jwt_token or _env(env, "SIGNALWIRE_JWT_TOKEN")
+    project, project_source = _credential(project, "project=", env, "SIGNALWIRE_PROJECT_ID")
+    token, token_source = _credential(token, "token=", env, "SIGNALWIRE_API_TOKEN")
+    jwt_token, jwt_source = _credential(jwt_token, "jwt_token=", env, "SIGNALWIRE_JWT_TOKEN")
     if not jwt_token:
         if not project:
             raise ValueError(
@@ -380,7 +397,76 @@ def resolve_config(
         contexts=context_list,
         max_active_calls=active,
         ca_file=ca_file,
+        project_source=project_source,
+        token_source=token_source,
+        jwt_source=jwt_source,
     )
+
+
+def _credential(
+    value: str | None, argument: str, env: Mapping[str, str], variable: str
+) -> tuple[str, str]:
+    """``(value, source)``: the argument when given, else the variable, else ``("", "")``."""
+    if value:
+        return value, argument
+    from_env = _env(env, variable)
+    return (from_env, variable) if from_env else ("", "")
+
+
+def authentication_failure(config: ClientConfig, detail: str) -> str:
+    """One line for a login the server rejected for good: where, who, what to check.
+
+    Names the URL (scrubbed) and the project, and where each credential came
+    from; never the token or the JWT, nor any part of them (*detail*, the
+    server's message, is cleaned of both too).  It reminds that constructor
+    arguments win over the ``SIGNALWIRE_*`` variables.
+    """
+    for secret in (config.token, config.jwt_token):
+        if secret:
+            detail = detail.replace(secret, "***")
+    if config.jwt_token:
+        who = f"the JWT (from {config.jwt_source})"
+        if config.project:
+            who = f"project {config.project!r} with " + who
+        given = config.jwt_source == "jwt_token="
+        names = "jwt_token=", "SIGNALWIRE_JWT_TOKEN"
+    else:
+        who = f"project {config.project!r} (from {config.project_source}, {config.token_source})"
+        given = "=" in config.project_source + config.token_source
+        names = "project=/token=", "SIGNALWIRE_PROJECT_ID/SIGNALWIRE_API_TOKEN"
+    if given:
+        hint = (
+            f"arguments passed to RelayClient(...) win over the SIGNALWIRE_* variables: "
+            f"setting {names[1]} changes nothing while {names[0]} is in the code"
+        )
+    else:
+        hint = f"check {names[1]} (arguments passed to RelayClient(...) would win over them)"
+    return f"authentication failed at {redact_url(config.url)} for {who}: {detail}; {hint}"
+
+
+def resolve_record(
+    record: object, environ: Mapping[str, str] | None = None
+) -> str | os.PathLike[str] | IO[str] | None:
+    """Where to journal the session: *record* (a path or a text file), else ``RELAYKIT_RECORD``.
+
+    Returns ``None`` when neither is set.
+
+    Raises:
+        TypeError: *record* is neither a path nor something with ``write``.
+        ValueError: *record* is an empty string.
+    """
+    env = os.environ if environ is None else environ
+    if record is None:
+        return _env(env, "RELAYKIT_RECORD") or None
+    if isinstance(record, str):
+        if not record.strip():
+            raise ValueError("record= must be a file path or an open text file, got ''")
+        return record
+    if isinstance(record, os.PathLike):
+        return cast("os.PathLike[str]", record)
+    if callable(getattr(record, "write", None)):
+        return cast("IO[str]", record)
+    raise TypeError(f"record= takes a file path or an open text file, not {type(record).__name__}")
 
 
 def max_connections(environ: Mapping[str, str] | None = None) -> int:

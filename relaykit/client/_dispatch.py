@@ -207,7 +207,7 @@ class Dispatcher:
         self.monitor.note(event)
         if isinstance(event, SessionAuthenticated):
             self.protocol = event.protocol or self.protocol
-            logger.info("session authenticated (restored=%s)", event.session_restored)
+            logger.debug("session authenticated (restored=%s)", event.session_restored)
         elif isinstance(event, AuthenticationRejected):
             logger.warning("authentication rejected (attempt %d): %s", event.attempt, event.message)
         elif isinstance(event, ConnectionClosed) and event.will_reconnect:

@@ -35,6 +35,7 @@ from relaykit.emulator import Emulator
 
 from ..adapters import test_embedding_examples as embedding_tests
 from ..telemetry import test_health_example as health_example_tests
+from . import test_recorded_call_example as recorded_call_tests
 from . import test_workers as workers_tests
 from .conftest import CHILD_PROCESS, PROJECT, TOKEN, caller, emulator
 
@@ -469,6 +470,7 @@ TESTED_EXAMPLES = {
     "core_blocking.py": test_core_blocking,
     "core_minimal.py": test_core_minimal,
     "test_my_ivr.py": test_my_ivr_runs_under_pytest,
+    "test_recorded_call.py": recorded_call_tests.test_recorded_call_example_runs_under_pytest,
     "emulator_sansio.py": test_emulator_sansio,
     "embedding/selectors_ivr.py": embedding_tests.test_selectors_ivr_answers_and_plays,
     "embedding/send_sms.py": embedding_tests.test_send_sms_delivered,

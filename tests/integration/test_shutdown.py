@@ -110,7 +110,7 @@ async def test_ctrl_c_while_the_server_is_unreachable(
     assert "run returned" in output
 
 
-async def test_run_raises_authentication_failed(
+async def test_run_exits_1_when_authentication_fails(
     adapter: Any, adapter_spec: tuple[str, ...], tmp_path: Path
 ) -> None:
     name = _program(tmp_path, "badauth.py", grace=1.0, seconds=1.0)
@@ -121,7 +121,9 @@ async def test_run_raises_authentication_failed(
             output = await example.finish(limit=20, expect=1)
         finally:
             await example.kill()
-    assert "AuthenticationFailed" in output
+    # One line and exit status 1, not a traceback (tests/integration/test_run_messages.py).
+    assert output.splitlines()[-1].startswith(f"authentication failed at {emu.url}")
+    assert "Traceback" not in output
     assert "ExceptionGroup" not in output
     assert "run returned" not in output
     assert len(requests(emu, "signalwire.connect")) == 3
