@@ -19,20 +19,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
-import wsproto
-from wsproto.connection import ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Message,
-    Ping,
-    RejectConnection,
-    Request,
-    TextMessage,
-)
+if TYPE_CHECKING:
+    import wsproto
+    from wsproto.connection import ConnectionState
+    from wsproto.events import (
+        AcceptConnection,
+        BytesMessage,
+        CloseConnection,
+        Message,
+        Ping,
+        RejectConnection,
+        Request,
+        TextMessage,
+    )
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
@@ -90,6 +91,31 @@ WsSignal = WsOpened | WsProblem | WsDead | WsClosed
 _OPENED: Final = WsOpened()
 
 
+def _import_wsproto() -> None:
+    """Bind the ``wsproto`` names this module uses, on the first :class:`WebSocketClient`.
+
+    ``wsproto`` (and ``h11`` under it) is most of a client's import time, and a
+    program only needs it once it opens a connection (a message-stream
+    transport, such as ``httpx``'s, never does): importing ``relay_proto`` must
+    not pay for it.  The names become module globals, so the per-frame code
+    below reads them exactly as if they had been imported at the top.
+    """
+    global wsproto, ConnectionState, AcceptConnection, BytesMessage, CloseConnection
+    global Message, Ping, RejectConnection, Request, TextMessage
+    import wsproto
+    from wsproto.connection import ConnectionState
+    from wsproto.events import (
+        AcceptConnection,
+        BytesMessage,
+        CloseConnection,
+        Message,
+        Ping,
+        RejectConnection,
+        Request,
+        TextMessage,
+    )
+
+
 class WebSocketClient:
     """The client side of one WebSocket connection (one instance per socket).
 
@@ -119,6 +145,8 @@ class WebSocketClient:
         self.host = host
         self.target = target
         self._max = max_message_size
+        if "TextMessage" not in globals():
+            _import_wsproto()
         self._ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
         #: Bytes waiting to be written; the owner drains it (``data_to_send``).
         self.out = bytearray()
