@@ -18,10 +18,11 @@ Plain strings keep the hot path free of wrapper allocations.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, final
 
 if TYPE_CHECKING:
+    from dataclasses import dataclass
+
     import wsproto
     from wsproto.connection import ConnectionState
     from wsproto.events import (
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
         Request,
         TextMessage,
     )
+else:  # the same classes for less import time (see record_class)
+    from ._event_base import record_class as dataclass
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
