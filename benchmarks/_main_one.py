@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._common import available_clients, make_tls
-from .runner import SCENARIO_KWARGS, run_parent
+from .runner import SCENARIO_KWARGS, applies, run_parent
 
 __all__ = ["main_one"]
 
@@ -24,7 +24,7 @@ def main_one(scenario: str, measure: Callable[..., Awaitable[dict[str, Any]]]) -
     out: dict[str, Any] = {}
 
     async def main() -> None:
-        for client in args.client or available_clients():
+        for client in args.client or [c for c in available_clients() if applies(scenario, c)]:
             out[client] = await measure(client, tls, **SCENARIO_KWARGS[scenario](args.scale))
 
     run_parent(main)

@@ -52,6 +52,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("roundtrip", "p99_us", "RTT p99 µs", 1.0, False, 0),
     Metric("roundtrip", "cpu_us_per_play", "CPU µs/play", 1.0, False, 0),
     Metric("memory", "bytes_per_call", "KiB/call", 1 / 1024, False, 2),
+    Metric("import", "import_ms", "import ms", 1.0, False, 1),
     # The emulator's CPU / wall time during the flood: near 1 means the load
     # generator, not the client, set the events/s figure.
     Metric("throughput", "server_busy", "emulator busy", 1.0, False, 2, ratio=False),
@@ -114,6 +115,7 @@ def _targets(table: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]
         ("memory per call vs official", ratio("bytes_per_call"), "<=", 0.5),
         ("round trip p50 vs official", ratio("p50_us"), "<=", 1.0),
         ("round trip p99 vs official", ratio("p99_us"), "<=", 1.0),
+        ("import time vs official", ratio("import_ms"), "<=", 1.0),
     ]
     out = []
     for name, value, op, goal in checks:
@@ -184,7 +186,8 @@ def markdown_block(results: dict[str, Any]) -> str:
         BEGIN,
         "",
         f"Run of {meta['date']}: {meta['repeat']} repetitions at scale {meta['scale']} "
-        f"(1.0 = 1000 calls, 20,000 events, 2,000 plays); Python {meta['python']} "
+        "(1.0 = 1000 calls, 20,000 events, 2,000 plays, 9 fresh interpreters per import time); "
+        f"Python {meta['python']} "
         f"on {meta['cpus']} CPUs ({meta['cpu_model']}).  Versions: "
         + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
         + ".",

@@ -30,7 +30,7 @@ if sys.version_info < (3, 11):  # anyio depends on the backport there
 from ._common import CLIENTS, TlsMaterial, available_clients, make_tls
 from ._harness import REPO_ROOT, ClientError
 
-__all__ = ["SCENARIOS", "SCENARIO_KWARGS", "main", "run_parent", "run_suite"]
+__all__ = ["SCENARIOS", "SCENARIO_KWARGS", "applies", "main", "run_parent", "run_suite"]
 
 #: Scenario name -> the function that builds its keyword arguments at a scale.
 SCENARIO_KWARGS: dict[str, Callable[[float], dict[str, int]]] = {
@@ -40,8 +40,10 @@ SCENARIO_KWARGS: dict[str, Callable[[float], dict[str, int]]] = {
     },
     "roundtrip": lambda s: {"plays": max(20, round(2000 * s))},
     "memory": lambda s: {"calls": max(5, round(1000 * s))},
+    # Fresh interpreters per figure (their median); at least 3 for a median at all.
+    "import": lambda s: {"runs": max(3, round(9 * s))},
 }
-SCENARIOS: tuple[str, ...] = ("throughput", "roundtrip", "memory")
+SCENARIOS: tuple[str, ...] = ("throughput", "roundtrip", "memory", "import")
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
@@ -53,9 +55,20 @@ def _measure_fn(scenario: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         from .round_trip import measure
     elif scenario == "memory":
         from .memory_per_call import measure
+    elif scenario == "import":
+        from .import_time import measure
     else:
         raise ValueError(f"unknown scenario {scenario!r}")
     return measure
+
+
+def applies(scenario: str, client: str) -> bool:
+    """Whether *scenario* measures *client* (the bare ceiling has no library to import)."""
+    if scenario == "import":
+        from .import_time import MODULES
+
+        return client in MODULES
+    return True
 
 
 def run_parent(func: Callable[[], Awaitable[None]]) -> None:
@@ -106,6 +119,8 @@ async def run_suite(
             measure = _measure_fn(scenario)
             kwargs = SCENARIO_KWARGS[scenario](scale)
             for client in order:
+                if not applies(scenario, client):
+                    continue
                 _log(f"[{rep + 1}/{repeat}] {scenario:<10} {client:<17} ...")
                 try:
                     figures = await measure(client, tls, **kwargs)

@@ -7,8 +7,11 @@ re-exported unchanged, with :class:`RelayClient` bound to :class:`AnyioRuntime`
 through httpx and its proxy settings).
 """
 
+from __future__ import annotations
+
 # Without its extra, say which one to install (rather than fail deep inside an import).
 import importlib.util as _util
+from typing import TYPE_CHECKING, Any
 
 if _util.find_spec("anyio") is None:
     raise ModuleNotFoundError(
@@ -21,11 +24,14 @@ from relaykit.client import __all__ as _api_all
 
 # Spelled out for type checkers, which cannot follow api's computed __all__.
 from relaykit.client._constants import *  # noqa: F403
+from relaykit.client._events import *  # noqa: F403
 
 from ._anyio import AnyioStream, AnyioTransport
 from ._client import RelayClient as RelayClient
-from ._httpx import HttpxWsTransport
 from ._runtime import AnyioRuntime
+
+if TYPE_CHECKING:
+    from ._httpx import HttpxWsTransport
 
 __all__ = [
     *_api_all,  # RelayClient among them, bound to AnyioRuntime
@@ -34,3 +40,19 @@ __all__ = [
     "AnyioTransport",
     "HttpxWsTransport",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # HttpxWsTransport is imported on first use: its module imports wsproto's
+    # exceptions (and the proxy users who need it are few), which a client on
+    # the default transport must not pay for at import time.
+    if name == "HttpxWsTransport":
+        from ._httpx import HttpxWsTransport
+
+        globals()[name] = HttpxWsTransport
+        return HttpxWsTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
-from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
 
 from relaykit._tls import create_tls_context
 from relaykit.client._runtime import Stream, TaskGroup, TransportClosed
@@ -68,6 +67,10 @@ class _HttpxWsStream:
         self._session = session
         self._max_message_size = max_message_size
         self._httpx_ws = _import_httpx()[1]
+        # Imported here, with httpx-ws (which needs it): not by `from relay_anyio import *`.
+        from wsproto.utilities import LocalProtocolError
+
+        self._closing_error = LocalProtocolError
         self.close_requested = anyio.Event()
         self.owner_done = anyio.Event()
 
@@ -136,7 +139,7 @@ class _HttpxWsStream:
             await self._session.send_text(text)
         except ws.WebSocketNetworkError as exc:
             raise TransportClosed(f"WebSocket connection lost while writing: {exc!r}") from exc
-        except WsLocalProtocolError as exc:
+        except self._closing_error as exc:
             # wsproto refuses to send once the close handshake has begun.
             raise TransportClosed("WebSocket is closing") from exc
 

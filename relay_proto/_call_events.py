@@ -11,7 +11,6 @@ table uses.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final, final
 
 from ._event_base import FallbackDict, RelayEvent, _float, _int, _num, _obj, _str, _text
@@ -52,13 +51,13 @@ PAY_OUTCOMES: Final[Mapping[str, str]] = {
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class PlayStateChanged(RelayEvent):
     """``calling.call.play``: playing, paused, finished, error."""
 
+    __slots__ = ()
+
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordStateChanged(RelayEvent):
     """``calling.call.record``: recording, paused, finished, no_input, error.
 
@@ -66,6 +65,8 @@ class RecordStateChanged(RelayEvent):
     level or nested in ``record`` (the corpus has both); the accessors read
     either, top level first.
     """
+
+    __slots__ = ()
 
     @classmethod
     def _build(
@@ -120,9 +121,10 @@ class RecordStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class CollectResultReceived(RelayEvent):
     """``calling.call.collect``: a (possibly partial) collect result."""
+
+    __slots__ = ()
 
     @classmethod
     def _build(
@@ -188,9 +190,10 @@ class CollectResultReceived(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class DetectResultReceived(RelayEvent):
     """``calling.call.detect``: progress and result live in ``detect.params.event``."""
+
+    __slots__ = ()
 
     @property
     def detect(self) -> Mapping[str, Any]:
@@ -216,9 +219,10 @@ class DetectResultReceived(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class FaxStateChanged(RelayEvent):
     """``calling.call.fax``: progress in ``fax.type`` (page, finished, error)."""
+
+    __slots__ = ()
 
     @property
     def fax(self) -> Mapping[str, Any]:
@@ -252,9 +256,10 @@ class FaxStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class TapStateChanged(RelayEvent):
     """``calling.call.tap``: tapping, finished."""
+
+    __slots__ = ()
 
     @property
     def tap(self) -> Mapping[str, Any]:
@@ -268,9 +273,10 @@ class TapStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class StreamStateChanged(RelayEvent):
     """``calling.call.stream``: streaming, finished."""
+
+    __slots__ = ()
 
     @property
     def url(self) -> str:
@@ -282,13 +288,13 @@ class StreamStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SendDigitsStateChanged(RelayEvent):
     """``calling.call.send_digits``: finished."""
 
+    __slots__ = ()
+
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class PayStateChanged(RelayEvent):
     """``calling.call.pay``.
 
@@ -297,6 +303,8 @@ class PayStateChanged(RelayEvent):
     ``payment-canceled``), with ``error_type``, ``payment_method`` and masked
     card fields.
     """
+
+    __slots__ = ()
 
     @property
     def progress(self) -> str:
@@ -327,13 +335,14 @@ class PayStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueStateChanged(RelayEvent):
     """``calling.call.queue``: ``status`` is ``enqueue``, ``leave`` or ``dequeue``.
 
     ``dequeue`` (the caller was bridged) arrives with ``control_id: null``;
     timestamps (``enqueue_ts``...) are in microseconds.
     """
+
+    __slots__ = ()
 
     @property
     def status(self) -> str:
@@ -361,9 +370,10 @@ class QueueStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class TranscribeStateChanged(RelayEvent):
     """``calling.call.transcribe``."""
+
+    __slots__ = ()
 
     @property
     def url(self) -> str:
@@ -383,15 +393,17 @@ class TranscribeStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AIStateChanged(RelayEvent):
     """``calling.call.ai`` (unconfirmed on the real server; tolerated)."""
 
+    __slots__ = ()
+
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ReferStateChanged(RelayEvent):
     """``calling.call.refer``: ``state: "success"`` with SIP codes as strings."""
+
+    __slots__ = ()
 
     @property
     def sip_refer_to(self) -> str:
@@ -407,9 +419,10 @@ class ReferStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class DenoiseStateChanged(RelayEvent):
     """``calling.call.denoise``: ``denoised`` true/false."""
+
+    __slots__ = ()
 
     @property
     def denoised(self) -> bool:
@@ -417,12 +430,14 @@ class DenoiseStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class EchoStateChanged(RelayEvent):
     """``calling.call.echo``."""
 
+    __slots__ = ()
+
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class HoldStateChanged(RelayEvent):
     """``calling.call.hold``."""
+
+    __slots__ = ()

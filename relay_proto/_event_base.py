@@ -10,20 +10,150 @@ readers accept numeric strings too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import KW_ONLY, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, FrozenInstanceError, dataclass
 from typing import Any, Final, TypeVar
 
-__all__ = ["Event", "FallbackDict", "RelayEvent"]
+__all__ = ["Event", "FallbackDict", "RelayEvent", "record_class"]
 
 _EMPTY: Final[Mapping[str, Any]] = {}
 _E = TypeVar("_E", bound="RelayEvent")
+_T = TypeVar("_T")
 
 
 class Event:
     """Base class of every event the core emits."""
 
     __slots__ = ()
+
+
+# ---------------------------------------------------------------------------
+# Record classes for less than @dataclass costs at import.
+# ---------------------------------------------------------------------------
+
+
+def record_class(
+    *, frozen: bool, slots: bool, kw_only: bool = False
+) -> Callable[[type[_T]], type[_T]]:
+    """``@dataclass(frozen=True, slots=True[, kw_only=True])`` at a fraction of its import cost.
+
+    Modules import it under the name ``dataclass`` only when not type
+    checking (``if TYPE_CHECKING: from dataclasses import dataclass``), so
+    that type checkers see exactly the dataclass they would see otherwise.
+    At run time the class gets the same behaviour: ``__slots__`` of its
+    annotated fields (defaults allowed), an ``__init__`` taking them
+    (keyword-only with *kw_only*), and the ``__repr__``, ``__eq__`` (same
+    class only), ``__hash__``, ``__match_args__`` and ``__reduce__`` (copy,
+    pickle) of a frozen dataclass, whose ``__setattr__``/``__delattr__``
+    raise :class:`dataclasses.FrozenInstanceError`.  (``dataclasses.fields``
+    does not know these classes; nothing here uses it on them.)
+
+    Why: ``@dataclass`` compiles six methods per class with ``exec``, about
+    a millisecond of import time each class; the core defines many small
+    event classes.  Here the methods are shared functions, except
+    ``__init__``, which is compiled for its class on the class's first
+    instantiation (so its speed is the dataclass's).
+    """
+    if not (frozen and slots):
+        raise TypeError("record_class makes frozen, slotted classes only")
+
+    def build(cls: type[_T]) -> type[_T]:
+        return _build_record(cls, kw_only)
+
+    return build
+
+
+def _build_record(cls: type[_T], kw_only: bool) -> type[_T]:
+    namespace = dict(cls.__dict__)
+    names = tuple(namespace.get("__annotations__", {}))
+    defaults = {name: namespace.pop(name) for name in names if name in namespace}
+    if not kw_only:
+        after_default = False
+        for name in names:
+            if name in defaults:
+                after_default = True
+            elif after_default:
+                raise TypeError(f"non-default field {name!r} follows a default field")
+    namespace.pop("__dict__", None)
+    namespace.pop("__weakref__", None)
+    namespace["__slots__"] = names
+    namespace["__record_fields__"] = names
+    namespace["__match_args__"] = () if kw_only else names
+    namespace["__init__"] = _first_init(names, defaults, kw_only)
+    namespace["__repr__"] = _record_repr
+    namespace["__eq__"] = _record_eq
+    namespace["__hash__"] = _record_hash
+    namespace["__setattr__"] = _record_setattr
+    namespace["__delattr__"] = _record_delattr
+    namespace["__reduce__"] = _record_reduce
+    metaclass: Any = type(cls)
+    built: type[_T] = metaclass(cls.__name__, cls.__bases__, namespace)
+    built.__qualname__ = cls.__qualname__
+    return built
+
+
+def _first_init(
+    names: tuple[str, ...], defaults: dict[str, Any], kw_only: bool
+) -> Callable[..., None]:
+    """An ``__init__`` that compiles the class's real one, installs it, and runs it."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        owner = next(c for c in type(self).__mro__ if "__record_fields__" in c.__dict__)
+        init = _compile_init(owner.__qualname__, names, defaults, kw_only)
+        type.__setattr__(owner, "__init__", init)
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+def _compile_init(
+    qualname: str, names: tuple[str, ...], defaults: dict[str, Any], kw_only: bool
+) -> Callable[..., None]:
+    params = ", ".join(f"{n}=_default_{n}" if n in defaults else n for n in names)
+    star = "*, " if kw_only and names else ""
+    body = "".join(f"    _set(self, {n!r}, {n})\n" for n in names) or "    pass\n"
+    source = f"def __init__(self, {star}{params}):\n{body}"
+    scope: dict[str, Any] = {"_set": object.__setattr__}
+    scope.update({f"_default_{n}": value for n, value in defaults.items()})
+    exec(source, scope)  # the source is made of the class's own field names only
+    init: Callable[..., None] = scope["__init__"]
+    init.__qualname__ = f"{qualname}.__init__"
+    return init
+
+
+def _record_repr(self: Any) -> str:
+    fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__record_fields__)
+    return f"{type(self).__qualname__}({fields})"
+
+
+def _record_values(self: Any) -> tuple[Any, ...]:
+    return tuple(getattr(self, n) for n in self.__record_fields__)
+
+
+def _record_eq(self: Any, other: object) -> Any:
+    if other.__class__ is self.__class__:
+        return _record_values(self) == _record_values(other)
+    return NotImplemented
+
+
+def _record_hash(self: Any) -> int:
+    return hash(_record_values(self))
+
+
+def _record_setattr(self: Any, name: str, value: object) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _record_delattr(self: Any, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _record_reduce(self: Any) -> tuple[Any, ...]:
+    return (_rebuild_record, (type(self), {n: getattr(self, n) for n in self.__record_fields__}))
+
+
+def _rebuild_record(cls: type[_T], values: dict[str, Any]) -> _T:
+    return cls(**values)
 
 
 # ---------------------------------------------------------------------------

@@ -11,8 +11,12 @@ the raw ``params`` kept; lazy, tolerant typed fields).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same classes for less import time (see record_class)
+    from ._event_base import record_class as dataclass
 
 from ._relay_events import (
     EVENT_CLASSES,

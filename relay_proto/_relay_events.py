@@ -11,7 +11,14 @@ Modelled on ``h11/_events.py`` and ``h2/events.py``:
 * every event is a frozen, slotted dataclass on the :class:`Event` base
   (``__slots__ = ()``); no back-references, no mutation.  RELAY events take
   ``event_type`` and ``params`` by position or keyword (as the official SDK's
-  constructors do) and everything else by keyword only;
+  constructors do) and everything else by keyword only.  A RELAY event class
+  that adds no field is *not* decorated again: it declares ``__slots__ = ()``
+  and inherits :class:`RelayEvent`'s generated ``__init__``, ``__repr__``,
+  ``__eq__``, ``__hash__`` and frozen ``__setattr__`` (which already work per
+  class: the repr names the subclass, equality needs the same class), and
+  ``dataclasses.fields``/``replace`` see the inherited fields.  Each
+  ``@dataclass`` costs about a millisecond of import time, this way only
+  :class:`RelayEvent`, :class:`CallStateChanged` and :class:`CallReceived` pay it;
 * received facts have past-tense names (``CallStateChanged``, ``RequestFailed``);
 * every RELAY ``signalwire.event`` type has its own class, all on
   :class:`RelayEvent`, which keeps the raw inner ``params`` untouched.  Typed
@@ -197,9 +204,10 @@ class CallReceived(_CallInfo, RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class DialStateChanged(RelayEvent):
     """``calling.call.dial``: ``dialing``, ``answered`` (winner in ``call``) or ``failed``."""
+
+    __slots__ = ()
 
     @property
     def dial_state(self) -> str:
@@ -215,9 +223,10 @@ class DialStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectStateChanged(RelayEvent):
     """``calling.call.connect``: connecting, connected, disconnected, failed."""
+
+    __slots__ = ()
 
     @property
     def connect_state(self) -> str:
@@ -233,9 +242,10 @@ class ConnectStateChanged(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ConferenceUpdated(RelayEvent):
     """``calling.conference``."""
+
+    __slots__ = ()
 
     @property
     def conference_id(self) -> str:
@@ -251,9 +261,10 @@ class ConferenceUpdated(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class CallingErrorReceived(RelayEvent):
     """``calling.error``: an asynchronous failure report."""
+
+    __slots__ = ()
 
     @property
     def code(self) -> str:
@@ -319,25 +330,28 @@ class _MessageInfo:
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageReceived(_MessageInfo, RelayEvent):
     """``messaging.receive``: an inbound SMS/MMS."""
 
+    __slots__ = ()
+
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageStateChanged(_MessageInfo, RelayEvent):
     """``messaging.state``: queued → initiated → sent → delivered / undelivered / failed."""
 
+    __slots__ = ()
+
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthorizationStateUpdated(RelayEvent):
     """``signalwire.authorization.state``.
 
     The core stores the opaque state for resume; it is a credential, so this
     event's ``params`` are always empty and the value never leaves the core.
     """
+
+    __slots__ = ()
 
     @classmethod
     def _build(
@@ -348,9 +362,10 @@ class AuthorizationStateUpdated(RelayEvent):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownEventReceived(RelayEvent):
     """A ``signalwire.event`` type this version does not know."""
+
+    __slots__ = ()
 
 
 #: event_type → class, for :func:`parse_relay_event`.

@@ -18,21 +18,16 @@ Plain strings keep the hot path free of wrapper allocations.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
-import wsproto
-from wsproto.connection import ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Message,
-    Ping,
-    RejectConnection,
-    Request,
-    TextMessage,
-)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+
+    import wsproto
+    import wsproto.connection
+    import wsproto.events
+else:  # the same classes for less import time (see record_class)
+    from ._event_base import record_class as dataclass
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
@@ -90,6 +85,20 @@ WsSignal = WsOpened | WsProblem | WsDead | WsClosed
 _OPENED: Final = WsOpened()
 
 
+def _import_wsproto() -> None:
+    """Import ``wsproto`` into this module, on the first :class:`WebSocketClient`.
+
+    ``wsproto`` (and ``h11`` under it) is most of a client's import time, and a
+    program only needs it once it opens a connection (a message-stream
+    transport, such as ``httpx``'s, never does): importing ``relay_proto`` must
+    not pay for it.
+    """
+    global wsproto
+    import wsproto
+    import wsproto.connection
+    import wsproto.events
+
+
 class WebSocketClient:
     """The client side of one WebSocket connection (one instance per socket).
 
@@ -119,6 +128,8 @@ class WebSocketClient:
         self.host = host
         self.target = target
         self._max = max_message_size
+        if "wsproto" not in globals():
+            _import_wsproto()
         self._ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
         #: Bytes waiting to be written; the owner drains it (``data_to_send``).
         self.out = bytearray()
@@ -131,11 +142,11 @@ class WebSocketClient:
     @property
     def is_open(self) -> bool:
         """True while text messages may be sent (handshake done, no close started)."""
-        return self._ws.state is ConnectionState.OPEN
+        return self._ws.state is wsproto.connection.ConnectionState.OPEN
 
     def start(self) -> None:
         """Queue the HTTP upgrade request (the opening handshake)."""
-        self.out += self._ws.send(Request(host=self.host, target=self.target))
+        self.out += self._ws.send(wsproto.events.Request(host=self.host, target=self.target))
 
     def send_text(self, text: str) -> bool:
         """Queue one text message.
@@ -143,9 +154,9 @@ class WebSocketClient:
         Returns:
             False (and queues nothing) when the WebSocket is not open.
         """
-        if self._ws.state is not ConnectionState.OPEN:
+        if self._ws.state is not wsproto.connection.ConnectionState.OPEN:
             return False
-        self.out += self._ws.send(Message(data=text))
+        self.out += self._ws.send(wsproto.events.Message(data=text))
         return True
 
     def close(self, code: int = _CLOSE_NORMAL, reason: str = "") -> bool:
@@ -156,9 +167,9 @@ class WebSocketClient:
             :class:`WsClosed`.  False when there is nothing to close politely
             (handshake not finished, or already closing).
         """
-        if self._ws.state is not ConnectionState.OPEN:
+        if self._ws.state is not wsproto.connection.ConnectionState.OPEN:
             return False
-        self.out += self._ws.send(CloseConnection(code=code, reason=reason))
+        self.out += self._ws.send(wsproto.events.CloseConnection(code=code, reason=reason))
         return True
 
     def receive_data(self, data: bytes) -> list[str | WsSignal]:
@@ -170,15 +181,16 @@ class WebSocketClient:
         """
         if self._done:
             return []
-        if not data and self._ws.state is ConnectionState.CONNECTING:
+        if not data and self._ws.state is wsproto.connection.ConnectionState.CONNECTING:
             # End of stream before the handshake finished.
             self._done = True
             return [WsDead("connection closed during the WebSocket handshake")]
         output: list[str | WsSignal] = []
         try:
             self._ws.receive_data(data if data else None)
+            text_message = wsproto.events.TextMessage
             for event in self._ws.events():
-                if type(event) is TextMessage:
+                if type(event) is text_message:
                     text = self._on_text(event, output)
                     if text is not None:
                         output.append(text)
@@ -195,7 +207,9 @@ class WebSocketClient:
             output.append(WsDead("connection closed by peer"))
         return output
 
-    def _on_text(self, event: TextMessage, output: list[str | WsSignal]) -> str | None:
+    def _on_text(
+        self, event: wsproto.events.TextMessage, output: list[str | WsSignal]
+    ) -> str | None:
         # Fast path: a whole message in one frame, small enough by character count
         # (a character is at most 4 UTF-8 bytes, so 4*len is an upper bound).
         data = event.data
@@ -228,9 +242,9 @@ class WebSocketClient:
 
     def _on_other(self, event: object, output: list[str | WsSignal]) -> bool:
         """Handle a non-text wsproto event.  Returns True to stop reading."""
-        if isinstance(event, AcceptConnection):
+        if isinstance(event, wsproto.events.AcceptConnection):
             output.append(_OPENED)
-        elif isinstance(event, BytesMessage):
+        elif isinstance(event, wsproto.events.BytesMessage):
             # RELAY is text only.  Count the size (a huge binary stream is still
             # a resource attack) and skip the message as a protocol problem.
             self._size += len(event.data)
@@ -240,28 +254,30 @@ class WebSocketClient:
             if event.message_finished:
                 self._size = 0
                 output.append(WsProblem("binary WebSocket message ignored (RELAY is text only)"))
-        elif isinstance(event, Ping):
+        elif isinstance(event, wsproto.events.Ping):
             # wsproto leaves pongs to us (unlike h2, which auto-ACKs PING frames).
-            if self._ws.state is ConnectionState.OPEN:
+            if self._ws.state is wsproto.connection.ConnectionState.OPEN:
                 self.out += self._ws.send(event.response())
-        elif isinstance(event, CloseConnection):
+        elif isinstance(event, wsproto.events.CloseConnection):
             self._done = True
             state = self._ws.state
-            if state is ConnectionState.REMOTE_CLOSING:
+            if state is wsproto.connection.ConnectionState.REMOTE_CLOSING:
                 # The server started the close handshake: answer it.
                 self.out += self._ws.send(event.response())
                 output.append(WsClosed(event.code, event.reason or ""))
-            elif state is ConnectionState.OPEN:
+            elif state is wsproto.connection.ConnectionState.OPEN:
                 # wsproto reports a frame it could not parse as a CloseConnection
                 # without changing state: close with that code ourselves.
-                self.out += self._ws.send(CloseConnection(code=event.code, reason=""))
+                self.out += self._ws.send(
+                    wsproto.events.CloseConnection(code=event.code, reason="")
+                )
                 output.append(WsDead(f"bad WebSocket frame: {event.reason}"))
             elif event.code == 1006:
                 output.append(WsDead("connection closed without a WebSocket close"))
             else:
                 output.append(WsClosed(event.code, event.reason or ""))
             return True
-        elif isinstance(event, RejectConnection):
+        elif isinstance(event, wsproto.events.RejectConnection):
             self._done = True
             output.append(WsDead(f"WebSocket handshake rejected with HTTP {event.status_code}"))
             return True

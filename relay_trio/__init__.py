@@ -20,6 +20,7 @@ from relaykit.client import __all__ as _api_all
 
 # Spelled out for type checkers, which cannot follow api's computed __all__.
 from relaykit.client._constants import *  # noqa: F403
+from relaykit.client._events import *  # noqa: F403
 
 from ._client import RelayClient as RelayClient
 from ._client import open_client

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import report
+from benchmarks import import_time, report
 from benchmarks._common import available_clients, percentile, read_proc
 from benchmarks.runner import main as bench_main
 
@@ -53,7 +53,8 @@ def test_client_runs_every_scenario(client: str, tmp_path: Path) -> None:
     results = json.loads((tmp_path / "latest.json").read_text())
     assert results["errors"] == []
     by_scenario = {r["scenario"]: r for r in results["runs"]}
-    assert set(by_scenario) == {"throughput", "roundtrip", "memory"}
+    imported = {"import"} if client in import_time.MODULES else set()  # not the bare ceiling
+    assert set(by_scenario) == {"throughput", "roundtrip", "memory", *imported}
     thr = by_scenario["throughput"]
     assert (thr["events"], thr["calls"]) == (300, 15)
     assert thr["events_per_s"] > 0
@@ -64,6 +65,10 @@ def test_client_runs_every_scenario(client: str, tmp_path: Path) -> None:
     mem = by_scenario["memory"]
     assert mem["calls"] == 15
     assert mem["rss_held"] > 0
+    if imported:
+        imp = by_scenario["import"]
+        assert imp["import_runs"] == 3
+        assert 0 < imp["import_ms_min"] <= imp["import_ms"]
 
 
 @pytest.mark.timeout(120)
