@@ -22,7 +22,7 @@ from typing import Any
 __all__ = ["ENV", "MemTrace"]
 
 ENV = "BENCH_TRACEMALLOC"
-_OWN = ("relay_proto/", "relay_anyio/", "relay_trio/", "signalwire/", "benchmarks/")
+_OWN = ("relay_proto/", "relaykit/", "relay_anyio/", "relay_trio/", "signalwire/", "benchmarks/")
 
 
 def _where(frame: tracemalloc.Frame) -> str:

@@ -15,7 +15,6 @@ it out.  Memory is O(size) whatever the traffic.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Hashable
 from typing import Final
 
@@ -32,23 +31,27 @@ MAX_RECENT_MESSAGES: Final = 1024
 class RecentIds:
     """The last *size* distinct ids added, with O(1) add, membership and eviction.
 
-    A set answers membership and a FIFO of the same ids says which one is the
-    oldest.  (A dict popped from its front would do too, but CPython's dict
-    scans its deleted slots on every ``next(iter(d))``, which turns a steady
-    insert/evict stream quadratic until the next resize.)
+    A set answers membership and a ring of *size* slots, allocated once, says
+    which id is the oldest.  (A dict popped from its front would do too, but
+    CPython's dict scans its deleted slots on every ``next(iter(d))``, which
+    turns a steady insert/evict stream quadratic until the next resize; a
+    ``deque`` grows a block at a time with the ids, so the window's order
+    cost memory per id until it was full.)
 
     Args:
         size: How many ids are kept (at least 1).
     """
 
-    __slots__ = ("_order", "_seen", "size")
+    __slots__ = ("_filled", "_next", "_ring", "_seen", "size")
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError(f"size must be at least 1, got {size!r}")
         self.size = size
         self._seen: set[Hashable] = set()
-        self._order: deque[Hashable] = deque()
+        self._ring: list[Hashable] = [None] * size
+        self._next = 0  # the ring slot written next: it holds the oldest id once full
+        self._filled = 0  # ring slots written so far (at most size)
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -62,27 +65,33 @@ class RecentIds:
         if item in seen:
             return False
         seen.add(item)
-        order = self._order
-        order.append(item)
-        if len(order) > self.size:
-            seen.discard(order.popleft())
+        ring = self._ring
+        position = self._next
+        if self._filled == self.size:
+            seen.discard(ring[position])
+        else:
+            self._filled += 1
+        ring[position] = item
+        position += 1
+        self._next = 0 if position == self.size else position
         return True
 
     def discard(self, item: Hashable) -> None:
         """Forget *item* (it may come again legitimately, e.g. a call passed back).
 
-        Its place in the FIFO stays until it ages out; if *item* is added again
+        Its place in the ring stays until it ages out; if *item* is added again
         meanwhile, that older place may evict it a little early.  The bound
-        holds either way: the set and the FIFO never hold more than ``size``.
+        holds either way: the set and the ring never hold more than ``size``.
         """
         self._seen.discard(item)
 
     def clear(self) -> None:
         """Forget everything (a brand-new session cannot redeliver the old one's events)."""
         self._seen.clear()
-        self._order.clear()
+        self._ring[:] = [None] * self.size
+        self._next = self._filled = 0
 
     @property
     def footprint(self) -> tuple[int, int]:
-        """``(ids remembered, FIFO length)``: for tests that check the memory bound."""
-        return len(self._seen), len(self._order)
+        """``(ids remembered, ring slots used)``: for tests that check the memory bound."""
+        return len(self._seen), self._filled

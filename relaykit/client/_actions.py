@@ -94,8 +94,8 @@ class Action:
         self.completed = False
         self.reason = ""
         self._on_completed = on_completed
-        # The call's dispatcher: an allowed cross-object read (see test_boundaries).
-        self._hub: Dispatcher = call._hub
+        # The call's dispatcher (the client's engine), by its documented link.
+        self._hub: Dispatcher = call.dispatcher
         self._done = self._hub.runtime.create_event()
 
     def __repr__(self) -> str:
@@ -224,8 +224,9 @@ class Action:
 
     async def _call_command(self, method: str, extra: dict[str, Any] | None) -> dict[str, Any]:
         params = build.action_command(self.control_id, extra)
-        # An allowed cross-object call (see test_boundaries): the call's own path.
-        return await self.call._execute(method, params)
+        # A command on the call, sent the way the call's own are (call-gone rule,
+        # catch-up for the call's next wait_for), as in the official SDK.
+        return await self._hub.call_command(self.call, method, params)
 
 
 class StoppableAction(Action):

@@ -14,8 +14,14 @@ ended completes at once without sending anything.
 
 :class:`~relaykit.client.Call` adds the SDK's command methods on top (one
 short delegation each, params from :mod:`._commands`).  The call reaches the
-connection through the client's dispatcher (its ``_hub``): requests, the
-runtime, listener calls and the action registry.
+connection through the client's dispatcher, which it takes from the client's
+:attr:`~relaykit.client.RelayClient.dispatcher` (the object model's one link
+from a parent to the engine) and hands on to its actions as
+:attr:`CallBase.dispatcher`: requests, the runtime, listener calls and the
+action registry.  The dispatcher talks back through a few methods documented
+as "called by the dispatcher only" (:meth:`CallBase.deliver`,
+:meth:`CallBase.command_sent`, :meth:`CallBase.outcome_dispatched`,
+:meth:`CallBase.resumed`).
 """
 
 from __future__ import annotations
@@ -42,7 +48,6 @@ from ._constants import (
 if TYPE_CHECKING:
     from ._client import RelayClient
     from ._dispatch import Dispatcher
-    from ._driver import Driver
     from ._runtime import AsyncEvent
 
 __all__ = ["CallBase", "EventHandler"]
@@ -112,7 +117,6 @@ class CallBase:
         "__dict__",
         "__weakref__",
         "_catchup",
-        "_client",
         "_device",
         "_ended",
         "_ended_event",
@@ -145,10 +149,9 @@ class CallBase:
         state: str = "",
         segment_id: str = "",
     ) -> None:
-        self._client = client
-        # The client's dispatcher: the one allowed read of a private attribute
-        # of another object (tests/model/test_boundaries.py says why).
-        self._hub: Dispatcher = client._dispatcher
+        # The engine behind the client (its client is hub.client: one slot
+        # for both, thousands of calls may be held at once).
+        self._hub: Dispatcher = client.dispatcher
         self.call_id = call_id
         self.node_id = node_id
         self.project_id = project_id
@@ -169,6 +172,17 @@ class CallBase:
         self._missed: list[RelayEvent] | None = None
         self._ended = self._hub.runtime.create_event()
         self._ended_event: RelayEvent | None = None
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """The client's dispatcher, for this call's actions (internal, like the client's)."""
+        return self._hub
+
+    @property
+    def _client(self) -> RelayClient:
+        # The official SDK's Call keeps its client as ``_client``; programs ported
+        # from it (and our tests) may still read it.
+        return self._hub.client
 
     @property
     def device(self) -> Mapping[str, Any]:
@@ -209,23 +223,7 @@ class CallBase:
         Raises:
             RelayError: Any other failure (non-2xx answer, timeout, connection lost).
         """
-        # Sent synchronously, awaited by the caller: no coroutine per layer stays
-        # alive while a request is in flight (a burst of 1000 answers costs less).
-        request_id, driver = self._send(method, extra_params)
-        return self._hub.await_outcome(
-            request_id,
-            driver,
-            on_outcome=self._outcome_dispatched,
-            on_resume=self._resumed,
-            gone_ok_for=self.call_id,
-        )
-
-    def _send(self, method: str, extra_params: Mapping[str, Any] | None) -> tuple[str, Driver]:
-        params: dict[str, Any] = {"node_id": self.node_id, "call_id": self.call_id}
-        if extra_params:
-            params.update(extra_params)
-        self._missed = None  # a new command: what came before it is no longer "just now"
-        return self._hub.send(f"calling.{method}", params, None)
+        return self._hub.call_command(self, method, extra_params)
 
     async def _start(self, action: _ActionT, method: str, params: dict[str, Any]) -> _ActionT:
         """Register *action*, send its start request and return it.
@@ -241,13 +239,9 @@ class CallBase:
         hub = self._hub
         hub.register_action(action)
         try:
-            request_id, driver = self._send(method, params)
+            request_id, driver = hub.send_for_call(self, method, params)
             await hub.await_outcome(
-                request_id,
-                driver,
-                on_outcome=self._outcome_dispatched,
-                on_resume=self._resumed,
-                on_abandon=action.start_abandoned,
+                request_id, driver, call=self, on_abandon=action.start_abandoned
             )
         except CallGoneError as exc:
             logger.info("calling.%s on call %s: %s (call gone)", method, self.call_id, exc)
@@ -316,13 +310,26 @@ class CallBase:
         if self.state == CALL_STATE_ENDED and not self._ended.is_set():
             self._mark_ended(event)
 
-    def _outcome_dispatched(self) -> None:
-        """A command's outcome for this call was dispatched: start catching up."""
+    def command_sent(self) -> None:
+        """A command for this call goes out (called by the dispatcher only).
+
+        What the call missed before it is no longer "just now" for ``wait_for``.
+        """
+        self._missed = None
+
+    def outcome_dispatched(self) -> None:
+        """A command's outcome for this call was dispatched: start catching up.
+
+        Called by the dispatcher only, synchronously, on the connection's task.
+        """
         if self._catchup is None:
             self._catchup = []
 
-    def _resumed(self) -> None:
-        """The task awaiting a command on this call runs again: keep what it missed."""
+    def resumed(self) -> None:
+        """The task awaiting a command on this call runs again: keep what it missed.
+
+        Called by the dispatcher only (also when that task was cancelled).
+        """
         caught, self._catchup = self._catchup, None
         if caught:
             self._missed = caught

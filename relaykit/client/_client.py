@@ -370,6 +370,17 @@ class RelayClient:
         return list(self._contexts)
 
     @property
+    def dispatcher(self) -> Dispatcher:
+        """The engine behind this client's calls, messages and actions (internal).
+
+        The object model's one link from a user-facing parent to the engine:
+        ``Call(client, ...)`` and ``Message(client=...)``, the official SDK's
+        signatures, reach the connection through it.  Not part of the official
+        API, and programs have no use for it.
+        """
+        return self._dispatcher
+
+    @property
     def relay_protocol(self) -> str:
         """The server-assigned protocol string of the session (read-only; ``""`` before)."""
         return self._dispatcher.protocol

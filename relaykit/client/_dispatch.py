@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from functools import partial
 from sys import intern
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,7 @@ from ._message import Message, inbound_message
 
 if TYPE_CHECKING:
     from ._actions import Action
+    from ._call_base import CallBase
     from ._client import RelayClient
     from ._driver import Driver
     from ._runtime import AsyncEvent, Runtime, TaskPool
@@ -81,14 +82,22 @@ MAX_ABANDONED_DIALS = 256
 class RequestWaiter:
     """One request waiting for its outcome event (not the core's ledger entry).
 
-    ``on_outcome`` runs synchronously when the outcome is dispatched (a call
-    starts keeping the events that follow it for its next ``wait_for``).
+    When the request is a command on *call*, the call is told synchronously
+    when the outcome is dispatched (:meth:`~relaykit.client.Call.outcome_dispatched`:
+    it starts keeping the events that follow for its next ``wait_for``).
+    ``on_outcome`` runs then too (a cancelled request's late outcome).
     """
 
-    __slots__ = ("done", "on_outcome", "outcome")
+    __slots__ = ("call", "done", "on_outcome", "outcome")
 
-    def __init__(self, done: AsyncEvent, on_outcome: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        done: AsyncEvent,
+        call: CallBase | None = None,
+        on_outcome: Callable[[], None] | None = None,
+    ) -> None:
         self.done = done
+        self.call = call
         self.on_outcome = on_outcome
         self.outcome: Event | None = None
 
@@ -227,6 +236,8 @@ class Dispatcher:
         if waiter is not None:
             waiter.outcome = event
             waiter.done.set()
+            if waiter.call is not None:
+                waiter.call.outcome_dispatched()
             if waiter.on_outcome is not None:
                 waiter.on_outcome()
 
@@ -363,21 +374,54 @@ class Dispatcher:
         request_id, driver = self.send(method, params, timeout)
         return await self.await_outcome(request_id, driver)
 
+    def send_for_call(
+        self, call: CallBase, method: str, extra_params: Mapping[str, Any] | None
+    ) -> tuple[str, Driver]:
+        """Hand ``calling.<method>`` for *call* to the core (``node_id``/``call_id`` added).
+
+        The call is told first (:meth:`~relaykit.client.Call.command_sent`):
+        the events it missed before this command are no longer "just now".
+        """
+        params: dict[str, Any] = {"node_id": call.node_id, "call_id": call.call_id}
+        if extra_params:
+            params.update(extra_params)
+        call.command_sent()
+        return self.send(f"calling.{method}", params, None)
+
+    def call_command(
+        self, call: CallBase, method: str, extra_params: Mapping[str, Any] | None = None
+    ) -> Awaitable[dict[str, Any]]:
+        """Send ``calling.<method>`` for *call*; await the result (the call-gone rule applies).
+
+        The one path of every plain command of a call and of its actions
+        (``stop``, ``pause``, ``volume``...).  Sent synchronously, awaited by
+        the caller: no coroutine per layer stays alive while a request is in
+        flight.
+
+        Returns:
+            The result object, or ``{}`` when the server says the call is gone
+            (404/410), which is logged and not raised.
+        """
+        request_id, driver = self.send_for_call(call, method, extra_params)
+        return self.await_outcome(request_id, driver, call=call, gone_ok_for=call.call_id)
+
     async def await_outcome(
         self,
         request_id: str,
         driver: Driver,
         *,
-        on_outcome: Callable[[], None] | None = None,
-        on_resume: Callable[[], None] | None = None,
+        call: CallBase | None = None,
         on_abandon: Callable[[Event], None] | None = None,
         gone_ok_for: str = "",
     ) -> dict[str, Any]:
         """Wait for the outcome of a request handed to the core as *request_id*.
 
         Args:
-            on_outcome: Run synchronously when the outcome is dispatched.
-            on_resume: Run when the awaiting task runs again (even if cancelled).
+            call: The call the request is a command on: told when the outcome
+                is dispatched (:meth:`~relaykit.client.Call.outcome_dispatched`)
+                and when the awaiting task runs again, even if cancelled
+                (:meth:`~relaykit.client.Call.resumed`).  A reference instead of
+                two bound-method callbacks per command in flight.
             on_abandon: When the awaiting task is cancelled first, run with the
                 outcome once it is known (at once if it already arrived):
                 what the request did must still be dealt with.
@@ -390,7 +434,7 @@ class Dispatcher:
             RelayTimeoutError: No answer within the request timeout.
             ConnectionLostError: The request was cancelled or the client disconnected.
         """
-        waiter = RequestWaiter(self.runtime.create_event(), on_outcome)
+        waiter = RequestWaiter(self.runtime.create_event(), call)
         self.requests[request_id] = waiter
         driver.kick()
         try:
@@ -404,8 +448,8 @@ class Dispatcher:
         finally:
             if self.requests.get(request_id) is waiter:
                 del self.requests[request_id]
-            if on_resume is not None:
-                on_resume()
+            if call is not None:
+                call.resumed()
         outcome = waiter.outcome
         if type(outcome) is ResponseReceived:
             return dict(outcome.result)

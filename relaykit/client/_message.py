@@ -69,8 +69,8 @@ class Message:
         self.state = state
         self.reason = reason
         self.tags: list[str] = tags if tags is not None else []
-        # The client's dispatcher: an allowed cross-object read (see test_boundaries).
-        self._hub: Dispatcher | None = client._dispatcher if client is not None else None
+        # The engine behind the client, by its documented link.
+        self._hub: Dispatcher | None = client.dispatcher if client is not None else None
         self._on_completed = on_completed
         self._listeners: list[Callable[[RelayEvent], Any]] = []
         self._result: RelayEvent | None = None

@@ -3,8 +3,15 @@
 The count is the architecture review's (row 7): an ``ast.Attribute`` whose
 attribute starts with ``_`` (not ``__``) and whose value is not the name
 ``self`` or ``cls``, over every module of ``relaykit/client``.  It was 38
-before the Dispatcher and the builders; what is left is listed below, each
-with the reason it stays.
+before the Dispatcher and the builders, then 4, all of one shape: a public
+constructor takes the user-facing parent (the official SDK's signatures
+``Call(client, ...)``, ``Message(client=...)`` and ``Action(call,
+control_id)``) and the object reached into it for the engine, and an action's
+commands went through its call's private ``_execute``.  Now none: the parent
+hands out its engine by a documented internal link (``RelayClient.dispatcher``,
+``Call.dispatcher``), every command on a call goes through
+``Dispatcher.call_command``, and the dispatcher talks back to a call only
+through its methods documented as "called by the dispatcher only".
 """
 
 from __future__ import annotations
@@ -18,30 +25,6 @@ import pytest
 pytestmark = pytest.mark.timeout(30)
 
 CLIENT = Path(__file__).resolve().parents[2] / "relaykit" / "client"
-
-#: (module, expression) -> (how many times, why).  Every entry is the same
-#: shape: a public constructor takes the user-facing parent (the official
-#: SDK's signatures ``Call(client, ...)``, ``Message(client=...)`` and
-#: ``Action(call, control_id)``), and the object reaches the engine behind it.
-ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
-    ("_call_base.py", "client._dispatcher"): (
-        1,
-        "Call(client, ...) is the official signature; the call keeps the client's dispatcher",
-    ),
-    ("_message.py", "client._dispatcher"): (
-        1,
-        "Message(client=...) likewise keeps the client's dispatcher",
-    ),
-    ("_actions.py", "call._hub"): (
-        1,
-        "Action(call, control_id) is the official signature; the action keeps the dispatcher",
-    ),
-    ("_actions.py", "self.call._execute"): (
-        1,
-        "an action's stop/pause/volume are commands on its call, sent the call's way "
-        "(call-gone rule, catch-up for the call's next wait_for), as in the official SDK",
-    ),
-}
 
 
 def private_reads(source: str) -> Counter[str]:
@@ -68,19 +51,8 @@ def all_reads() -> dict[tuple[str, str], int]:
     return reads
 
 
-def test_no_private_reads_across_objects_beyond_the_listed_ones() -> None:
-    reads = all_reads()
-    unexpected = {key: n for key, n in reads.items() if key not in ALLOWED}
-    assert unexpected == {}
-    too_many = {key: n for key, n in reads.items() if key in ALLOWED and n > ALLOWED[key][0]}
-    assert too_many == {}
-
-
-def test_every_allowed_exception_is_still_needed() -> None:
-    reads = all_reads()
-    stale = {key for key, (count, _why) in ALLOWED.items() if reads.get(key) != count}
-    assert stale == set()
-    assert sum(reads.values()) == 4
+def test_no_private_reads_across_objects() -> None:
+    assert all_reads() == {}
 
 
 def test_the_counter_counts() -> None:
