@@ -233,6 +233,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-docs", action="store_true", help="do not rewrite docs/performance.md and the chart"
     )
+    p.add_argument(
+        "--otel",
+        action="store_true",
+        help="instead: what OpenTelemetry costs (benchmarks/otel_overhead.py)",
+    )
     return p
 
 
@@ -241,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     from . import report
 
     args = _parser().parse_args(argv)
+    if args.otel:
+        from .otel_overhead import main as otel_main
+
+        return otel_main(repeat=args.repeat, scale=args.scale, results_dir=args.results_dir)
     installed = set(available_clients()) | {"bare-wsproto"}
     wanted = [c.strip() for c in args.clients.split(",") if c.strip()]
     clients = [c for c in wanted if c in installed]

@@ -200,8 +200,8 @@ def main():
     parser.add_argument(
         "--stop-timeout",
         type=float,
-        default=45.0,
-        help="seconds a worker has to drain and exit before SIGKILL (45; > shutdown_grace)",
+        default=50.0,
+        help="seconds a worker has to drain and exit before SIGKILL (50; > shutdown_grace + 18)",
     )
     parser.add_argument("command", nargs="*", help="the worker command (after --)")
     args = parser.parse_args()

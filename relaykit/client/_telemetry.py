@@ -57,12 +57,20 @@ from relay_proto import (
 )
 
 if TYPE_CHECKING:
-    from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
+    from opentelemetry.metrics import (
+        CallbackOptions,
+        Counter,
+        Histogram,
+        Meter,
+        MeterProvider,
+        Observation,
+        UpDownCounter,
+    )
     from opentelemetry.trace import Span, TracerProvider
 
     from ._dispatch import Dispatcher
 
-__all__ = ["Recorder", "Telemetry", "check_option", "open_telemetry"]
+__all__ = ["METRICS", "Recorder", "Telemetry", "check_option", "open_telemetry"]
 
 logger = logging.getLogger("relaykit.client")
 
@@ -71,6 +79,48 @@ SCOPE = "relaykit"
 
 #: How often the lag monitor wakes up (seconds), by default.
 DEFAULT_LAG_INTERVAL = 0.1
+
+#: Every instrument relaykit records: name -> (instrument, unit, description).  The
+#: metrics table of docs/observability.md lists the same (tests/telemetry checks it).
+METRICS: dict[str, tuple[str, str, str]] = {
+    "relaykit.events.received": ("Counter", "{event}", "RELAY events received, by event type"),
+    "relaykit.commands": ("Counter", "{command}", "Requests sent, by method and outcome"),
+    "relaykit.command.duration": ("Histogram", "s", "Request round trip: sent to outcome"),
+    "relaykit.reconnects": ("Counter", "{reconnect}", "Reconnects scheduled"),
+    "relaykit.sessions.resumed": (
+        "Counter",
+        "{session}",
+        "Reconnects whose session the server resumed",
+    ),
+    "relaykit.calls.refused": (
+        "Counter",
+        "{call}",
+        "Inbound calls not taken: max_active_calls reached",
+    ),
+    "relaykit.protocol.errors": ("Counter", "{error}", "Unusable server input, skipped"),
+    "relaykit.dial.duration": (
+        "Histogram",
+        "s",
+        "calling.dial sent to its outcome (ringing to answer)",
+    ),
+    "relaykit.calls.active": (
+        "UpDownCounter",
+        "{call}",
+        "Calls with an open span (inbound and outbound)",
+    ),
+    "relaykit.requests.in_flight": (
+        "UpDownCounter",
+        "{request}",
+        "Requests awaiting their outcome",
+    ),
+    "relaykit.requests.queued": (
+        "ObservableUpDownCounter",
+        "{request}",
+        "Requests waiting in the offline queue",
+    ),
+    "relaykit.handler.duration": ("Histogram", "s", "on_call / on_message handler run time"),
+    "relaykit.event_loop.lag": ("Histogram", "s", "How late the lag monitor woke up"),
+}
 
 
 class Telemetry:
@@ -167,6 +217,32 @@ def open_telemetry(
     return recorder
 
 
+class _Instruments:
+    """Makes the instruments of :data:`METRICS` on one meter: ``make(name)``."""
+
+    __slots__ = ("_meter",)
+
+    def __init__(self, meter: Meter) -> None:
+        self._meter = meter
+
+    def __call__(self, name: str, callbacks: list[Callable[..., Any]] | None = None) -> Any:
+        """The instrument *name* (an observable one reads *callbacks*)."""
+        kind, unit, description = METRICS[name]
+        create = getattr(self._meter, _FACTORIES[kind])
+        if kind.startswith("Observable"):
+            return create(name, callbacks, unit, description)
+        return create(name, unit, description)
+
+
+#: The Meter method that makes each kind of instrument of :data:`METRICS`.
+_FACTORIES = {
+    "Counter": "create_counter",
+    "Histogram": "create_histogram",
+    "UpDownCounter": "create_up_down_counter",
+    "ObservableUpDownCounter": "create_observable_up_down_counter",
+}
+
+
 class _Dial:
     """An outbound call's span and its dial span, until ``DialCompleted``."""
 
@@ -220,48 +296,20 @@ class Recorder:
         self.lag_interval = settings.lag_interval
         self.lag_threshold = settings.lag_threshold
 
-        self._events = meter.create_counter(
-            "relaykit.events.received", "{event}", "RELAY events received, by event type"
-        )
-        self._commands = meter.create_counter(
-            "relaykit.commands", "{command}", "Requests sent, by method and outcome"
-        )
-        self._command_duration = meter.create_histogram(
-            "relaykit.command.duration", "s", "Request round trip: sent to outcome"
-        )
-        self._reconnects = meter.create_counter(
-            "relaykit.reconnects", "{reconnect}", "Reconnects scheduled"
-        )
-        self._resumed = meter.create_counter(
-            "relaykit.sessions.resumed", "{session}", "Reconnects whose session the server resumed"
-        )
-        self._refused = meter.create_counter(
-            "relaykit.calls.refused", "{call}", "Inbound calls not taken: max_active_calls reached"
-        )
-        self._protocol_errors = meter.create_counter(
-            "relaykit.protocol.errors", "{error}", "Unusable server input, skipped"
-        )
-        self._dial_duration = meter.create_histogram(
-            "relaykit.dial.duration", "s", "calling.dial sent to its outcome (ringing to answer)"
-        )
-        self._active_calls = meter.create_up_down_counter(
-            "relaykit.calls.active", "{call}", "Calls with an open span (inbound and outbound)"
-        )
-        self._in_flight = meter.create_up_down_counter(
-            "relaykit.requests.in_flight", "{request}", "Requests awaiting their outcome"
-        )
-        meter.create_observable_up_down_counter(
-            "relaykit.requests.queued",
-            [self._observe_queue],
-            "{request}",
-            "Requests waiting in the offline queue",
-        )
-        self._handler_duration = meter.create_histogram(
-            "relaykit.handler.duration", "s", "on_call / on_message handler run time"
-        )
-        self._loop_lag = meter.create_histogram(
-            "relaykit.event_loop.lag", "s", "How late the lag monitor woke up"
-        )
+        make = _Instruments(meter)
+        self._events: Counter = make("relaykit.events.received")
+        self._commands: Counter = make("relaykit.commands")
+        self._command_duration: Histogram = make("relaykit.command.duration")
+        self._reconnects: Counter = make("relaykit.reconnects")
+        self._resumed: Counter = make("relaykit.sessions.resumed")
+        self._refused: Counter = make("relaykit.calls.refused")
+        self._protocol_errors: Counter = make("relaykit.protocol.errors")
+        self._dial_duration: Histogram = make("relaykit.dial.duration")
+        self._active_calls: UpDownCounter = make("relaykit.calls.active")
+        self._in_flight: UpDownCounter = make("relaykit.requests.in_flight")
+        make("relaykit.requests.queued", [self._observe_queue])
+        self._handler_duration: Histogram = make("relaykit.handler.duration")
+        self._loop_lag: Histogram = make("relaykit.event_loop.lag")
 
         self._conn: RelayConnection | None = None
         self._calls: dict[str, Span] = {}

@@ -476,6 +476,7 @@ TESTED_EXAMPLES = {
     "embedding/send_sms.py": embedding_tests.test_send_sms_delivered,
     "workers/worker.py": workers_tests.test_three_workers_one_restarted_mid_stream,
     "workers/supervisor.py": workers_tests.test_supervisor_rolling_restart,
+    "workers/traced_worker.py": workers_tests.test_traced_worker_exports_spans_and_metrics,
     "health_server.py": health_example_tests.test_health_server,
 }
 

@@ -16,11 +16,14 @@ emulator's journal and call records -- never on elapsed time.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -541,3 +544,180 @@ async def test_an_unsubscribed_worker_gets_no_calls(
 
     async with emulator() as emu:
         await _serve(adapter, emu, [handler(0), handler(1), handler(2)], body)
+
+
+# --------------------------------------------------------------------------
+# Capacity across workers: over_capacity="pass" hands the call to the others
+# --------------------------------------------------------------------------
+
+CAPPED = "max_active_calls (1) reached: passing inbound call "
+# Simulated seconds the capped worker's call lasts (5 s real): far longer than placing
+# nine calls and passing a third of them takes.
+CAPPED_HOLD = 5000.0
+
+
+def _offers(emu: Emulator) -> dict[str, list[int]]:
+    """call id -> the connections it was offered to, in order (the emulator's journal)."""
+    offers: dict[str, list[int]] = {}
+    for entry in emu.journal("calling.call.receive", "out"):
+        offers.setdefault(entry.data["params"]["call_id"], []).append(entry.conn_id)
+    return offers
+
+
+@CHILD_PROCESS
+async def test_calls_beyond_one_workers_capacity_go_to_the_others(
+    adapter_spec: tuple[str, ...], tmp_path: Path
+) -> None:
+    """Three workers; one may hold one call (RELAY_MAX_ACTIVE_CALLS=1, over_capacity pass).
+
+    While it holds a long call, every call offered to it is passed back
+    (``calling.pass``) and the emulator offers it to one of the other two,
+    never back to it; every call is handled once, and ends as scripted.
+    """
+    argv = [sys.executable, str(worker_program(adapter_spec[0], tmp_path))]
+    children: list[Child] = []
+    async with emulator() as emu:
+        env = child_env(emu)
+        capped_env = {**env, "RELAY_MAX_ACTIVE_CALLS": "1", "WORKER_OVER_CAPACITY": "pass"}
+        async with anyio.create_task_group() as tg:
+            try:
+                # The capped worker alone first: the long call can only go to it.
+                capped = await start_child(tg, Child("capped worker"), argv, capped_env)
+                children.append(capped)
+                await capped.wait_line(READY)
+                stream = Stream(emu, tg, in_flight=12)
+                stream.phase = "alone"
+                long_id = await stream.place(holding(CAPPED_HOLD))
+                await capped.wait_for(lambda: long_id in capped.handled(), "the long call", 20)
+                for n in (1, 2):
+                    children.append(await start_child(tg, Child(f"worker {n}"), argv, env))
+                for child in children[1:]:
+                    await child.wait_line(READY)
+                # Nine calls at once while the capped worker holds its one: round robin
+                # offers every third to it (the first of them at the latest).
+                stream.phase = "capped busy"
+                await stream.place_many(9)
+                await stream.settle()
+                for child in children:
+                    child.signal(signal.SIGTERM)
+                for child in children:
+                    assert await child.wait_exit() == 0, child.output
+            finally:
+                for child in children:
+                    child.kill()
+                tg.cancel_scope.cancel()
+
+    handled = stream.check_outcomes(children)  # none lost, none handled twice
+    assert stream.lost_to_drain_race == []
+    assert handled[long_id] == capped.pid
+    offers = _offers(emu)
+    capped_conn = offers[long_id][0]
+    passes = [e for e in emu.journal("calling.pass", "in") if e.kind == "request"]
+    passed = [e.data["call_id"] for e in passes]
+    assert passed, "no call was offered to the capped worker while it held its call"
+    assert {e.conn_id for e in passes} == {capped_conn}
+    answers = [e for e in emu.journal("calling.pass", "out") if e.kind == "response"]
+    assert [e.data["code"] for e in answers] == ["200"] * len(passed)
+    others = {child.pid for child in children[1:]}
+    conn_of = {handled[cid]: conns[0] for cid, conns in offers.items() if len(conns) == 1}
+    assert set(conn_of) == {capped.pid, *others}  # each took a call offered to it first
+    for call_id in passed:
+        # Offered to the capped worker, then once to another worker, which took it.
+        assert offers[call_id][0] == capped_conn, offers[call_id]
+        assert len(offers[call_id]) == 2, offers[call_id]
+        assert handled[call_id] in others, call_id
+        assert offers[call_id][1] == conn_of[handled[call_id]], offers[call_id]
+        assert f"{CAPPED}{call_id}" in capped.output
+    # The capped worker took nothing but its call while it held it: every other call
+    # offered to it was passed, and it never had two calls at once.
+    offered_to_capped = {cid for cid, conns in offers.items() if conns[0] == capped_conn}
+    assert offered_to_capped - {long_id} == set(passed)
+    assert [cid for cid, pid in handled.items() if pid == capped.pid] == [long_id]
+
+
+# --------------------------------------------------------------------------
+# The worker's probe (WORKER_HEALTH_PORT) and the traced worker
+# --------------------------------------------------------------------------
+
+PROBE = re.compile(r"health probe on (http://127\.0\.0\.1:\d+)/ready")
+
+
+def _get(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+async def get(url: str) -> tuple[int, dict[str, Any]]:
+    return await anyio.to_thread.run_sync(_get, url)
+
+
+@pytest.mark.cases("anyio-asyncio-tcp")
+async def test_worker_probe_is_ready_when_connected_and_not_while_draining(
+    adapter_spec: tuple[str, ...],
+) -> None:
+    env = {"WORKER_HEALTH_PORT": "0"}
+    worker = Child("worker")
+    async with emulator() as emu, anyio.create_task_group() as tg:
+        try:
+            await start_child(
+                tg, worker, [sys.executable, str(WORKERS / "worker.py")], {**child_env(emu), **env}
+            )
+            match = PROBE.search(await worker.wait_line("health probe on "))
+            assert match, worker.output
+            base = match[1]
+            await worker.wait_line(READY)
+            status, health = await get(f"{base}/ready")
+            assert (status, health["ready"], health["state"]) == (200, True, "connected")
+            assert health["draining"] is False
+            assert (await get(f"{base}/live"))[0] == 200
+            assert (await get(f"{base}/metrics"))[0] == 404
+            call = await emu.place_call(context=CONTEXT, script=holding(LONG_HOLD))
+            await worker.wait_for(lambda: call.call_id in worker.handled(), "the call", 20)
+            status, health = await get(f"{base}/ready")
+            assert (health["active_calls"], health["handlers_running"]) == (1, 1)
+            worker.signal(signal.SIGTERM)
+            await worker.wait_line(DRAINING)
+            # Draining: no longer ready (the call still runs), still alive.
+            status, health = await get(f"{base}/ready")
+            assert (status, health["ready"], health["draining"]) == (503, False, True)
+            assert (await get(f"{base}/live"))[0] == 200
+            assert await worker.wait_exit() == 0, worker.output
+        finally:
+            worker.kill()
+            tg.cancel_scope.cancel()
+    assert worker.finished() == {call.call_id: worker.pid}
+    assert ended_as_scripted(call.record, holding(LONG_HOLD))
+
+
+@pytest.mark.cases("anyio-asyncio-tcp")
+async def test_traced_worker_exports_spans_and_metrics(adapter_spec: tuple[str, ...]) -> None:
+    pytest.importorskip("opentelemetry.sdk.trace")
+    worker = Child("traced worker")
+    argv = [sys.executable, str(WORKERS / "traced_worker.py")]
+    async with emulator() as emu, anyio.create_task_group() as tg:
+        try:
+            env = {**child_env(emu), "OTEL_SERVICE_NAME": "test-worker"}
+            env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+            await start_child(tg, worker, argv, env)
+            await worker.wait_line(READY)
+            call = await emu.place_call(context=CONTEXT, script=quick())
+            record = await call.wait_ended(timeout=20)
+            await worker.wait_for(lambda: call.call_id in worker.finished(), "finished", 20)
+            worker.signal(signal.SIGTERM)
+            assert await worker.wait_exit() == 0, worker.output
+        finally:
+            worker.kill()
+            tg.cancel_scope.cancel()
+    assert ended_as_scripted(record, quick())
+    output = worker.output
+    # The console exporters' JSON, flushed at exit: the call's span and its commands...
+    assert '"name": "relaykit.call"' in output, output
+    assert f'"relaykit.call.id": "{call.call_id}"' in output
+    assert '"name": "calling.answer"' in output
+    assert '"service.name": "test-worker"' in output
+    # ...and the metrics of the last reading.
+    assert '"name": "relaykit.commands"' in output
+    assert '"name": "relaykit.events.received"' in output
