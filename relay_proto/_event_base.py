@@ -11,7 +11,14 @@ readers accept numeric strings too.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import KW_ONLY, FrozenInstanceError, dataclass
+from dataclasses import (  # type: ignore[attr-defined]
+    _FIELD,
+    KW_ONLY,
+    Field,
+    FrozenInstanceError,
+    dataclass,
+    field,
+)
 from typing import Any, Final, TypeVar
 
 __all__ = ["Event", "FallbackDict", "RelayEvent", "record_class"]
@@ -45,8 +52,12 @@ def record_class(
     (keyword-only with *kw_only*), and the ``__repr__``, ``__eq__`` (same
     class only), ``__hash__``, ``__match_args__`` and ``__reduce__`` (copy,
     pickle) of a frozen dataclass, whose ``__setattr__``/``__delattr__``
-    raise :class:`dataclasses.FrozenInstanceError`.  (``dataclasses.fields``
-    does not know these classes; nothing here uses it on them.)
+    raise :class:`dataclasses.FrozenInstanceError`.  The class is a dataclass
+    to the :mod:`dataclasses` module too: it carries the same
+    ``__dataclass_fields__`` and ``__dataclass_params__`` (built from
+    :func:`dataclasses.field` objects), so ``is_dataclass``, ``fields``,
+    ``asdict``, ``astuple`` and ``replace`` work on it, and a real dataclass
+    may subclass it.
 
     Why: ``@dataclass`` compiles six methods per class with ``exec``, about
     a millisecond of import time each class; the core defines many small
@@ -86,9 +97,38 @@ def _build_record(cls: type[_T], kw_only: bool) -> type[_T]:
     namespace["__setattr__"] = _record_setattr
     namespace["__delattr__"] = _record_delattr
     namespace["__reduce__"] = _record_reduce
+    namespace["__dataclass_fields__"] = _dataclass_fields(namespace, names, defaults, kw_only)
+    namespace["__dataclass_params__"] = _FROZEN_PARAMS
     metaclass: Any = type(cls)
     built: type[_T] = metaclass(cls.__name__, cls.__bases__, namespace)
     built.__qualname__ = cls.__qualname__
+    return built
+
+
+@dataclass(frozen=True)
+class _FrozenReference:
+    """Only lends its ``__dataclass_params__`` (eq, frozen) to record classes."""
+
+
+_FROZEN_PARAMS: Final = _FrozenReference.__dataclass_params__  # type: ignore[attr-defined]
+
+
+def _dataclass_fields(
+    namespace: Mapping[str, Any], names: tuple[str, ...], defaults: dict[str, Any], kw_only: bool
+) -> dict[str, Field[Any]]:
+    """The ``__dataclass_fields__`` that ``@dataclass`` would give the class."""
+    annotations = namespace.get("__annotations__", {})
+    built: dict[str, Field[Any]] = {}
+    for name in names:
+        f: Field[Any] = (
+            field(default=defaults[name], kw_only=kw_only)
+            if name in defaults
+            else field(kw_only=kw_only)
+        )
+        f.name = name
+        f.type = annotations[name]
+        f._field_type = _FIELD  # type: ignore[attr-defined]  # what @dataclass marks a field with
+        built[name] = f
     return built
 
 

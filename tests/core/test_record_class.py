@@ -118,3 +118,55 @@ def test_the_first_instance_installs_a_compiled_init() -> None:
 def test_only_frozen_slotted_records() -> None:
     with pytest.raises(TypeError, match="frozen, slotted"):
         record_class(frozen=False, slots=True)
+
+
+def _record_classes() -> list[type]:
+    import relay_proto._events
+    import relay_proto._ws
+
+    return [
+        value
+        for module in (relay_proto._events, relay_proto._ws)
+        for value in vars(module).values()
+        if isinstance(value, type) and "__record_fields__" in value.__dict__
+    ]
+
+
+def test_the_core_has_record_classes_to_check() -> None:
+    names = {cls.__name__ for cls in _record_classes()}
+    assert {"WsOpened", "WsClosed"} <= names
+    assert len(names) >= 15
+
+
+@pytest.mark.parametrize("cls", _record_classes(), ids=lambda cls: cls.__qualname__)
+def test_every_core_record_class_is_a_dataclass_to_the_dataclasses_module(cls: type) -> None:
+    assert dataclasses.is_dataclass(cls)
+    assert tuple(f.name for f in dataclasses.fields(cls)) == cls.__record_fields__  # type: ignore[attr-defined]
+    assert cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_fields_asdict_replace_and_subclassing_match_a_dataclass() -> None:
+    event = Sample(name="a", result={"x": 1}, count=2)
+    reference = Reference(name="a", result={"x": 1}, count=2)
+    assert [(f.name, f.type, f.default, f.kw_only) for f in dataclasses.fields(Sample)] == [
+        (f.name, f.type, f.default, f.kw_only) for f in dataclasses.fields(Reference)
+    ]
+    assert dataclasses.asdict(event) == dataclasses.asdict(reference)
+    assert dataclasses.astuple(Positional(1, "x")) == (1, "x")
+    changed = dataclasses.replace(event, count=5)
+    assert (type(changed), changed.count, changed.name) == (Sample, 5, "a")
+    assert dataclasses.replace(Positional(1, "x"), reason="y") == Positional(1, "y")
+
+    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+    class Extended(Sample):
+        more: int = 9
+
+    extended = Extended(name="b", result={}, more=3)
+    assert [f.name for f in dataclasses.fields(Extended)] == [
+        "name",
+        "result",
+        "count",
+        "flag",
+        "more",
+    ]
+    assert (extended.name, extended.count, extended.more) == ("b", 0, 3)
