@@ -457,7 +457,9 @@ class RelayClient:
         Pending requests fail with :class:`~relay_proto.ConnectionLostError`;
         handlers still running are cancelled (use :meth:`drain` first to let
         them finish).  The goodbye is shielded and bounded (6 s), so it also
-        runs when the caller's scope was cancelled.  Safe to call twice.
+        runs when the caller's scope was cancelled; a timeout around
+        ``disconnect()`` that expired meanwhile then fires (the client is
+        disconnected either way).  Safe to call twice.
 
         Dials still ringing are ended first (every known leg is hung up), and
         the :meth:`dial` awaiting each raises :class:`~relay_proto.ConnectionLostError`.
@@ -486,6 +488,12 @@ class RelayClient:
         finally:
             await self._teardown()
         logger.info("disconnected from %s", self._config.url)
+        if _inside_client.get() is not driver:
+            # The goodbye ran shielded: a caller's scope that expired meanwhile
+            # (an anyio/trio timeout around disconnect()) fires now, as asyncio's
+            # own cancellation (asyncio.wait_for) already does.  Not from a handler:
+            # it returns, and is cancelled with the client's tasks at its next await.
+            await rt.checkpoint()
 
     async def _end_pending_dials(self) -> None:
         """Hang up every known leg of the dials still ringing; wait (bounded) for their end."""
