@@ -90,7 +90,8 @@ def _map_refusal(exc: LocalProtocolError, state: SessionState) -> Exception:
     if isinstance(cause, ValueError):
         return ValueError(exc.msg)
     if state in _CLOSED_STATES:
-        return ConnectionLostError(-1, f"the client is closing or closed: {exc.msg}")
+        # Refused before anything was written: it never left (safe to retry).
+        return ConnectionLostError(-1, f"the client is closing or closed: {exc.msg}", sent=False)
     return ValueError(exc.msg)
 
 
@@ -690,7 +691,7 @@ class RelayClient:
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
             raise ConnectionLostError(
-                -1, "the client is not connected (use connect() or async with)"
+                -1, "the client is not connected (use connect() or async with)", sent=False
             )
         self._check_loop()
         try:
@@ -717,7 +718,7 @@ class RelayClient:
             return
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
-            raise ConnectionLostError(-1, "the client is not connected")
+            raise ConnectionLostError(-1, "the client is not connected", sent=False)
         self._check_loop()
         change = conn.subscribe if receive else conn.unsubscribe
         try:
