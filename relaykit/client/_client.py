@@ -134,7 +134,8 @@ def _map_refusal(exc: LocalProtocolError, state: SessionState) -> Exception:
     if isinstance(cause, ValueError):
         return ValueError(exc.msg)
     if state in _CLOSED_STATES:
-        return ConnectionLostError(-1, f"the client is closing or closed: {exc.msg}")
+        # Refused before anything was written: it never left (safe to retry).
+        return ConnectionLostError(-1, f"the client is closing or closed: {exc.msg}", sent=False)
     return ValueError(exc.msg)
 
 
@@ -563,7 +564,9 @@ class RelayClient:
         Pending requests fail with :class:`~relay_proto.ConnectionLostError`;
         handlers still running are cancelled (use :meth:`drain` first to let
         them finish).  The goodbye is shielded and bounded (6 s), so it also
-        runs when the caller's scope was cancelled.  Safe to call twice.
+        runs when the caller's scope was cancelled; a timeout around
+        ``disconnect()`` that expired meanwhile then fires (the client is
+        disconnected either way).  Safe to call twice.
 
         Dials still ringing are ended first (every known leg is hung up), and
         the :meth:`dial` awaiting each raises :class:`~relay_proto.ConnectionLostError`.
@@ -592,6 +595,12 @@ class RelayClient:
         finally:
             await self._teardown()
         logger.info("disconnected from %s", self._config.url)
+        if _inside_client.get() is not driver:
+            # The goodbye ran shielded: a caller's scope that expired meanwhile
+            # (an anyio/trio timeout around disconnect()) fires now, as asyncio's
+            # own cancellation (asyncio.wait_for) already does.  Not from a handler:
+            # it returns, and is cancelled with the client's tasks at its next await.
+            await rt.checkpoint()
 
     async def _end_pending_dials(self) -> None:
         """Hang up every known leg of the dials still ringing; wait (bounded) for their end."""
@@ -825,7 +834,7 @@ class RelayClient:
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
             raise ConnectionLostError(
-                -1, "the client is not connected (use connect() or async with)"
+                -1, "the client is not connected (use connect() or async with)", sent=False
             )
         self._check_loop()
         try:
@@ -852,7 +861,7 @@ class RelayClient:
             return
         conn, driver = self._conn, self._driver
         if conn is None or driver is None:
-            raise ConnectionLostError(-1, "the client is not connected")
+            raise ConnectionLostError(-1, "the client is not connected", sent=False)
         self._check_loop()
         change = conn.subscribe if receive else conn.unsubscribe
         try:

@@ -534,13 +534,34 @@ class Dispatcher:
         logger.warning("hanging up call %s: %s", call_id, why)
         params = {"node_id": call.node_id, "call_id": call_id, "reason": "hangup"}
         try:
-            _, driver = self.send("calling.end", params, None)
+            request_id, driver = self.send("calling.end", params, None)
         except (RelayError, RuntimeError, TypeError, ValueError) as exc:
             logger.warning("could not hang up call %s: %s", call_id, exc)
             return False
         self.hanging_up.add(call_id)
+        # Nobody awaits it, so a failed hang-up is logged here: never a silent loss.
+        waiter = RequestWaiter(self.runtime.create_event())
+        waiter.on_outcome = partial(self._hang_up_outcome, call_id, waiter)
+        self.requests[request_id] = waiter
         driver.kick()
         return True
+
+    def _hang_up_outcome(self, call_id: str, waiter: RequestWaiter) -> None:
+        outcome = waiter.outcome
+        if type(outcome) is ResponseReceived:
+            return
+        if type(outcome) is RequestFailed:
+            if outcome.call_gone:
+                return  # ended already
+            why = f"the server answered {outcome.code} {outcome.message}"
+        elif type(outcome) is RequestCancelled and outcome.sent is False:
+            why = f"calling.end never left this client ({outcome.reason}); the call may be up"
+        elif type(outcome) is RequestCancelled:
+            why = f"calling.end was sent, but its answer was lost ({outcome.reason})"
+        else:
+            why = f"no answer to calling.end ({type(outcome).__name__})"
+        self.hanging_up.discard(call_id)
+        logger.warning("hanging up call %s failed: %s", call_id, why)
 
     def winner_call(self, outcome: DialCompleted) -> Call:
         """The :class:`Call` of an answered dial's winning leg (made from the dial event if new)."""

@@ -337,10 +337,16 @@ class EmulatorServer:
             return
         if self.faults.response_delay > 0:
             self.call_later(
-                now, self.faults.response_delay, partial(self._handle_request, conn, msg)
+                now, self.faults.response_delay, partial(self._handle_delayed_request, conn, msg)
             )
         else:
             self._handle_request(conn, msg, now)
+
+    def _handle_delayed_request(self, conn: Conn, req: rpc.Request, now: float) -> None:
+        """A request held back by ``delay_responses``, unless its connection went away meanwhile."""
+        if conn.id not in self.conns.by_id or conn.ws.is_closed:
+            return
+        self._handle_request(conn, req, now)
 
     def _on_reply(self, conn: Conn, msg: rpc.Response | rpc.ResponseError, now: float) -> None:
         """The client answered one of our requests: an event ACK, a pong, a disconnect reply.
@@ -377,9 +383,11 @@ class EmulatorServer:
         fail even ``signalwire.connect``), then ``signalwire.connect``, then
         "authenticate first" for everything else (``-32000``, §3.1), then the
         session methods, and only then the world.
+
+        A request that arrived ahead of the client's close frame (in the same
+        read) is handled too, as a server runs what it received; its response
+        then goes nowhere.
         """
-        if conn.id not in self.conns.by_id or conn.ws.is_closed:
-            return  # the connection went away while the request was delayed
         req_id = req.id
         if req_id is None:
             return

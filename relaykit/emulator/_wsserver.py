@@ -168,9 +168,12 @@ class ServerWebSocket:
         """Feed bytes from the socket (``b""`` = EOF).
 
         Returns:
-            The complete text messages received, in order (none once closing: the
-            input is then only read for the peer's close frame).  Never raises: a
-            protocol violation queues a close frame and marks the connection closed.
+            The complete text messages received, in order, up to the start of
+            closing: those that arrived ahead of the peer's close frame (or of a
+            close of ours) in the same bytes are delivered, as a server handles
+            what it received before the close; none after it (the input is then
+            only read for the peer's close frame).  Never raises: a protocol
+            violation queues a close frame and marks the connection closed.
         """
         if not data:
             self._eof = True
@@ -189,8 +192,10 @@ class ServerWebSocket:
         else:
             self._inbuf += data
             self._handshake(len(data))
+        # Only texts completed before closing started are ever buffered (both
+        # framing paths stop taking texts once closed).
         texts, self._buffer = self._buffer, []
-        return [] if self._closed else texts
+        return texts
 
     def _feed(self, data: bytes | None) -> None:
         """Give *data* to wsproto and handle its events (``None`` = EOF)."""
