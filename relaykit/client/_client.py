@@ -922,7 +922,20 @@ class RelayClient:
         waiter = dispatcher.expect_dial(dial_tag)
         call: Call | None = None
         try:
-            await dispatcher.request("calling.dial", params)
+            try:
+                await dispatcher.request("calling.dial", params)
+            except ConnectionLostError as exc:
+                if exc.sent is not True:
+                    raise  # never left: nothing rings, safe to retry
+                # It went out and its answer was lost with the socket: the dial
+                # may ring.  The core keeps it pending: a resumed session carries
+                # its events, a fresh session or a close ends it (and its legs),
+                # so it is awaited like any dial, never forgotten.
+                logger.info(
+                    "the answer to calling.dial %s was lost with the connection; "
+                    "the dial is still awaited",
+                    dial_tag,
+                )
             limit = 120.0 if dial_timeout is None else float(dial_timeout)
             with rt.move_on_at(rt.current_time() + limit):
                 await waiter.done.wait()

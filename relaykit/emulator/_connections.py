@@ -61,6 +61,7 @@ class Connections:
         # asked; a set, so that a burst of writes to one socket wakes it once.
         self.dirty: set[int] = set()
         self._ids = itertools.count(1)
+        self._lost_answers: set[tuple[int, str | int | None]] = set()
 
     # ------------------------------------------------------------------ the table
     def open(self) -> Conn:
@@ -149,10 +150,21 @@ class Connections:
         data: dict[str, Any],
         text: str,
     ) -> None:
-        """Journal one outgoing message (*kind*: request, response, error) and queue *text*."""
+        """Journal one outgoing message (*kind*: request, response, error) and queue *text*.
+
+        An answer marked by :meth:`lose_answer` is dropped instead, unjournalled
+        (it never reached the wire): the fault of an answer that died in flight.
+        """
+        if kind != "request" and self._lost_answers and (conn.id, msg_id) in self._lost_answers:
+            self._lost_answers.discard((conn.id, msg_id))
+            return
         self.journal.add(now, conn.id, "out", kind, method, msg_id, data)
         conn.ws.send_text(text)
         self.dirty.add(conn.id)
+
+    def lose_answer(self, conn: Conn, req_id: str | int) -> None:
+        """Drop the answer to request *req_id* on *conn* when it is written (a fault)."""
+        self._lost_answers.add((conn.id, req_id))
 
     def respond(
         self, conn: Conn, now: float, method: str, req_id: str | int, result: dict[str, Any]

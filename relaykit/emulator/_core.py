@@ -392,6 +392,8 @@ class EmulatorServer:
         if req_id is None:
             return
         method = req.method
+        if self.faults.take_lost_answer(method):
+            self.conns.lose_answer(conn, req_id)  # it runs; its answer goes nowhere
         fault = self.faults.take(method)
         if fault is not None:
             how, value = fault.as_reply(method)
@@ -454,6 +456,10 @@ class EmulatorServer:
         ``-32000`` (connect results are never code-checked).
         """
         self.faults.fail_next(method, code, message, count)
+
+    def lose_answer_to_next(self, method: str, count: int = 1) -> None:
+        """Run the next *count* requests of *method* but lose their answers (:class:`FaultPlan`)."""
+        self.faults.lose_answer_to_next(method, count)
 
     @property
     def response_delay(self) -> float:

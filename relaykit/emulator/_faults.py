@@ -56,6 +56,30 @@ class FaultPlan:
 
     response_delay: float = 0.0
     _queued: dict[str, list[InjectedFault]] = field(default_factory=dict)
+    _lost_answers: dict[str, int] = field(default_factory=dict)
+
+    def lose_answer_to_next(self, method: str, count: int = 1) -> None:
+        """The next *count* requests of *method* run, but their answers are lost.
+
+        The request takes effect (a dial starts ringing, a play plays) and its
+        events go out as usual; only the JSON-RPC answer never reaches the
+        client, as when the socket dies while the answer is in flight (drop the
+        connection next to complete the picture).
+        """
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count!r}")
+        self._lost_answers[method] = self._lost_answers.get(method, 0) + count
+
+    def take_lost_answer(self, method: str) -> bool:
+        """Whether this request of *method* is one whose answer is to be lost (consumed)."""
+        left = self._lost_answers.get(method)
+        if not left:
+            return False
+        if left == 1:
+            del self._lost_answers[method]
+        else:
+            self._lost_answers[method] = left - 1
+        return True
 
     def fail_next(
         self,

@@ -524,6 +524,7 @@ class Emulator:
         return count
 
     fail_next = _on_server(EmulatorServer.fail_next)
+    lose_answer_to_next = _on_server(EmulatorServer.lose_answer_to_next)
 
     def delay_responses(self, seconds: float) -> None:
         """Handle every later request *seconds* real seconds after it arrives (0 = off)."""

@@ -54,6 +54,22 @@ async def assert_hung_up_by_app(leg: EmulatedCall) -> None:
     assert not record.answered
 
 
+def client_acked_state(emu: Emulator, call_id: str, state: str) -> bool:
+    """Whether the client ACKed the ``calling.call.state`` *state* event of *call_id*.
+
+    The ACK proves the client read everything the server wrote before that
+    event, the answer to the ``calling.dial`` that started the call included.
+    """
+    sent = {
+        e.id
+        for e in emu.journal("signalwire.event", "out")
+        if e.event_type == "calling.call.state"
+        and e.data.get("params", {}).get("call_id") == call_id
+        and e.data.get("params", {}).get("call_state") == state
+    }
+    return any(e.kind == "response" and e.id in sent for e in emu.journal(direction="in"))
+
+
 async def wait_until(predicate: Any, limit: float = 10.0) -> None:
     with anyio.fail_after(limit):
         while not predicate():  # noqa: ASYNC110
@@ -167,11 +183,46 @@ async def test_a_dial_ringing_across_a_resumed_session_is_still_owned(adapter: A
             async with anyio.create_task_group() as group:
                 group.start_soon(dial)
                 leg = await wait_for_leg(emu)
+                # Drop only once the client knows the leg (the lost-answer case,
+                # where it may not, is the next test's).
+                await wait_until(lambda: client_acked_state(emu, leg.call_id, "ringing"))
                 assert await emu.drop_connections() == 1
                 await wait_until(lambda: len(requests(emu, "signalwire.connect")) == 2)
                 await wait_until(lambda: client.connected)
                 assert outcome == []  # still awaited on the resumed session
                 assert leg.record.state == "ringing"  # nobody ended it on the drop
+                group.cancel_scope.cancel()  # the program gives up
+            await assert_hung_up_by_app(leg)
+
+
+async def test_a_dial_whose_answer_was_lost_with_the_socket_is_still_awaited(adapter: Any) -> None:
+    """calling.dial ran at the server but its answer died with the socket: after the
+    resume dial() keeps waiting (failing would make a retrying program ring the
+    callee twice); when the program then gives up, the leg is ended at the server."""
+    async with emulator() as emu:
+        ring_forever(emu)
+        client = make_client(
+            adapter, emu, request_timeout=30.0, reconnect_min_delay=0.05, reconnect_max_delay=0.1
+        )
+        async with client:
+            emu.lose_answer_to_next("calling.dial")
+            outcome: list[BaseException] = []
+
+            async def dial() -> None:
+                try:
+                    await client.dial([[device()]], dial_timeout=1e6)
+                except Exception as exc:
+                    outcome.append(exc)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(dial)
+                leg = await wait_for_leg(emu)
+                await wait_until(lambda: client_acked_state(emu, leg.call_id, "ringing"))
+                assert await emu.drop_connections() == 1
+                await wait_until(lambda: len(requests(emu, "signalwire.connect")) == 2)
+                await wait_until(lambda: client.connected)
+                assert outcome == []  # still awaited on the resumed session
+                assert leg.record.state == "ringing"
                 group.cancel_scope.cancel()  # the program gives up
             await assert_hung_up_by_app(leg)
 
