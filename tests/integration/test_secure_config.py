@@ -358,6 +358,13 @@ class _FailingTransport:
         raise error
 
 
+def _client_over(adapter: Any, transport: Any, **options: Any) -> Any:
+    """A client of *adapter* that reaches ``wss://relay.example.com`` only through *transport*."""
+    return adapter.RelayClient(
+        project=PROJECT, token=TOKEN, url="wss://relay.example.com", transport=transport, **options
+    )
+
+
 def _cert_error() -> ssl.SSLCertVerificationError:
     error = ssl.SSLCertVerificationError(
         1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
@@ -451,9 +458,7 @@ async def test_connect_timeout_bounds_a_silent_tcp_server(adapter: Any) -> None:
 @pytest.mark.anyio
 async def test_connect_raises_the_certificate_error(adapter: Any) -> None:
     transport = _FailingTransport(_cert_error())
-    client = adapter.RelayClient(
-        project=PROJECT, token=TOKEN, url="wss://relay.example.com", transport=transport
-    )
+    client = _client_over(adapter, transport)
     with anyio.fail_after(30), pytest.raises(ssl.SSLCertVerificationError) as info:
         await client.connect()
     assert "SIGNALWIRE_RELAY_CA_FILE" in str(info.value)
@@ -471,14 +476,7 @@ async def test_run_stops_on_a_certificate_failure(
     transport = _FailingTransport(
         ConnectionRefusedError(errno.ECONNREFUSED, "refused"), _cert_error()
     )
-    client = adapter.RelayClient(
-        project=PROJECT,
-        token=TOKEN,
-        url="wss://relay.example.com",
-        transport=transport,
-        reconnect_min_delay=0.01,
-        reconnect_max_delay=0.02,
-    )
+    client = _client_over(adapter, transport, reconnect_min_delay=0.01, reconnect_max_delay=0.02)
     with anyio.fail_after(30), pytest.raises(ssl.SSLCertVerificationError) as info:
         await client._serve_forever()
     assert "SIGNALWIRE_RELAY_CA_FILE" in str(info.value)
@@ -516,14 +514,7 @@ async def test_transient_failures_are_retried_and_logged_once_each(
         TransportClosed("TLS handshake with relay.example.com:443 failed"),
         until=6,
     )
-    client = adapter.RelayClient(
-        project=PROJECT,
-        token=TOKEN,
-        url="wss://relay.example.com",
-        transport=transport,
-        reconnect_min_delay=0.01,
-        reconnect_max_delay=0.04,
-    )
+    client = _client_over(adapter, transport, reconnect_min_delay=0.01, reconnect_max_delay=0.04)
 
     def attempts() -> list[logging.LogRecord]:
         return [
