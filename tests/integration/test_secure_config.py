@@ -146,6 +146,15 @@ def _ca_file(ca: trustme.CA, path: Path) -> str:
     return str(path)
 
 
+def _wss_emulator(ca: trustme.CA, tmp_path: Path) -> Any:
+    """An emulator serving wss:// with a certificate for 127.0.0.1 that *ca* signed."""
+    cert = ca.issue_cert("127.0.0.1")
+    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
+    cert.private_key_pem.write_to_path(str(key))
+    return emulator(tls_cert=str(chain), tls_key=str(key))
+
+
 def test_ca_file_adds_to_the_system_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     system_ca, extra_ca = (
         trustme.CA(organization_name="System CA"),
@@ -181,11 +190,7 @@ async def test_ca_file_and_system_cas_both_verify(
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", _ca_file(extra_ca, tmp_path / "extra.pem"))
     for ca in (system_ca, extra_ca):
-        cert = ca.issue_cert("127.0.0.1")
-        chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-        cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
-        cert.private_key_pem.write_to_path(str(key))
-        async with emulator(tls_cert=str(chain), tls_key=str(key)) as emu:
+        async with _wss_emulator(ca, tmp_path) as emu:
             client = adapter.RelayClient(
                 project=PROJECT, token=TOKEN, host=emu.host, connect_timeout=10
             )
@@ -489,11 +494,7 @@ async def test_run_stops_on_a_certificate_failure(
 @pytest.mark.sockets
 @pytest.mark.anyio
 async def test_run_stops_on_a_real_untrusted_certificate(adapter: Any, tmp_path: Path) -> None:
-    cert = trustme.CA().issue_cert("127.0.0.1")
-    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
-    cert.private_key_pem.write_to_path(str(key))
-    async with emulator(tls_cert=str(chain), tls_key=str(key)) as emu:
+    async with _wss_emulator(trustme.CA(), tmp_path) as emu:
         client = adapter.RelayClient(
             project=PROJECT, token=TOKEN, host=emu.host, reconnect_min_delay=0.01
         )
