@@ -8,8 +8,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,21 @@ import anyio
 from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from ._common import CONTEXT, PROJECT, TOKEN
+from ._common import CONTEXT, PROJECT, TOKEN, TlsMaterial
+from ._server import BenchServer, ServerFactory
 
-__all__ = ["REPO_ROOT", "ClientError", "ClientProcess", "start_client"]
+__all__ = [
+    "REPO_ROOT",
+    "ClientError",
+    "ClientProcess",
+    "Probe",
+    "probing",
+    "start_client",
+    "start_session",
+]
+
+#: Wraps a benchmark's measured part, given the client's pid (the profiler uses it).
+Probe = Callable[[int], AbstractAsyncContextManager[Any]]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,3 +166,40 @@ async def start_client(
             await client.stop()
         with suppress(OSError):
             os.unlink(stderr_path)
+
+
+@asynccontextmanager
+async def start_session(
+    client: str,
+    scenario: str,
+    tls: TlsMaterial,
+    server: ServerFactory,
+    *,
+    count: int,
+    extra_env: dict[str, str] | None = None,
+) -> AsyncIterator[tuple[BenchServer, ClientProcess]]:
+    """An emulator and one client process against it, ready: what every ``measure`` runs.
+
+    Each benchmark's ``measure(client, tls, *, ..., server=open_emulator)`` passes
+    its arguments on:
+
+    Args:
+        client: Which client to start (see :data:`benchmarks._common.CLIENTS`).
+        scenario: The client's scenario (:func:`start_client`).
+        tls: The CA and server certificate to serve and trust.
+        server: Opens the emulator (tests and tools may substitute it).
+        count: As :func:`start_client`.
+        extra_env: As :func:`start_client`.
+    """
+    async with (
+        server(tls) as emu,
+        start_client(
+            client, scenario, host=emu.host, ca_file=tls.ca_file, count=count, extra_env=extra_env
+        ) as proc,
+    ):
+        yield emu, proc
+
+
+def probing(probe: Probe | None, pid: int) -> AbstractAsyncContextManager[Any]:
+    """*probe* around the measured part of client *pid*, or nothing without one."""
+    return probe(pid) if probe else nullcontext()

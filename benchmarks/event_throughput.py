@@ -22,12 +22,10 @@ Run alone: ``python -m benchmarks.event_throughput --client relaykit-asyncio``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from ._common import TlsMaterial, read_proc, wait_cpu_idle
-from ._harness import start_client
+from ._harness import Probe, probing, start_session
 from ._server import ServerFactory, open_emulator
 
 __all__ = ["CALLS", "EVENTS", "measure"]
@@ -43,27 +41,23 @@ async def measure(
     calls: int = CALLS,
     events: int = EVENTS,
     server: ServerFactory = open_emulator,
-    probe: Callable[[int], AbstractAsyncContextManager[Any]] | None = None,
+    probe: Probe | None = None,
 ) -> dict[str, Any]:
     """Run the throughput benchmark once for *client* and return its figures.
 
+    *client*, *tls*, *server*: as in :func:`benchmarks._harness.start_session`.
+
     Args:
-        client: Which client to start (see :data:`benchmarks._common.CLIENTS`).
-        tls: The CA and server certificate to serve and trust.
         calls: Inbound calls to hold.
         events: Events to push across them.
-        server: Opens the emulator (tests and tools may substitute it).
-        probe: Wraps the flood, given the client's pid (the profiler uses it).
+        probe: Wraps the flood (the profiler uses it).
     """
-    async with (
-        server(tls) as emu,
-        start_client(client, "calls", host=emu.host, ca_file=tls.ca_file, count=calls) as proc,
-    ):
+    async with start_session(client, "calls", tls, server, count=calls) as (emu, proc):
         await emu.offer_calls(calls)
         await proc.expect("answered", within=60 + calls / 20)
         before = await wait_cpu_idle(proc.pid)
         server_before = read_proc(os.getpid()).cpu
-        async with probe(proc.pid) if probe else nullcontext():
+        async with probing(probe, proc.pid):
             seconds = await emu.flood(events, within=60 + events / 200)
         server_cpu = read_proc(os.getpid()).cpu - server_before
         after = await wait_cpu_idle(proc.pid)

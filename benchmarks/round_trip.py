@@ -13,12 +13,10 @@ Run alone: ``python -m benchmarks.round_trip --client relaykit-trio``.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from ._common import TlsMaterial, percentile, read_proc
-from ._harness import start_client
+from ._harness import Probe, probing, start_session
 from ._server import ServerFactory, open_emulator
 from .sdk_client import WARMUP_PLAYS
 
@@ -33,21 +31,19 @@ async def measure(
     *,
     plays: int = PLAYS,
     server: ServerFactory = open_emulator,
-    probe: Callable[[int], AbstractAsyncContextManager[Any]] | None = None,
+    probe: Probe | None = None,
 ) -> dict[str, Any]:
     """Run the round-trip benchmark once for *client* and return its figures.
 
+    *client*, *tls*, *server*: as in :func:`benchmarks._harness.start_session`.
+
     Args:
-        client: Which client to start (see :data:`benchmarks._common.CLIENTS`).
-        tls: The CA and server certificate to serve and trust.
         plays: Timed sequential plays (after the warm-up).
-        server: Opens the emulator (tests and tools may substitute it).
-        probe: Wraps the timed part, given the client's pid (the profiler uses it).
+        probe: Wraps the timed part (the profiler uses it).
     """
     async with (
-        server(tls) as emu,
-        start_client(client, "roundtrip", host=emu.host, ca_file=tls.ca_file, count=plays) as proc,
-        probe(proc.pid) if probe else nullcontext(),
+        start_session(client, "roundtrip", tls, server, count=plays) as (emu, proc),
+        probing(probe, proc.pid),
     ):
         before = read_proc(proc.pid).cpu
         await emu.offer_calls(1)

@@ -21,6 +21,7 @@ Scenarios:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,63 +38,42 @@ WARMUP_PLAYS = 50
 MEDIA: list[dict[str, Any]] = [{"type": "tts", "params": {"text": "benchmark"}}]
 
 
-async def run_calls(
-    client_cls: Any,
-    sleep_forever: Callable[[], Awaitable[Any]],
-    *,
-    host: str,
-    project: str,
-    token: str,
-    context: str,
-    count: int,
-) -> None:
-    """Hold every inbound call until it ends; report once *count* are answered."""
-    trace = MemTrace.from_env()
-    client = client_cls(project=project, token=token, host=host, contexts=[context])
-    answered = 0
+class _HoldCalls:
+    """``calls``: answer every inbound call and hold it until it ends."""
 
-    @client.on_call
-    async def on_call(call: Any) -> None:
-        nonlocal answered
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.answered = 0
+        #: The memory trace (``benchmarks.memory_profile``), baselined once connected.
+        self.trace = MemTrace.from_env()
+
+    async def on_call(self, call: Any) -> None:
         await call.answer()
-        answered += 1
-        if answered == count:
-            if trace is not None:
-                trace.report(count)
-            emit({"answered": answered})
+        self.answered += 1
+        if self.answered == self.count:
+            if self.trace is not None:
+                self.trace.report(self.count)
+            emit({"answered": self.answered})
         await call.wait_for_ended()
 
-    async with client:
-        if trace is not None:
-            trace.baseline()
-        emit({"ready": True})
-        await sleep_forever()
 
+class _TimePlays:
+    """``roundtrip``: time *count* sequential plays on the first inbound call."""
 
-async def run_roundtrip(
-    client_cls: Any,
-    sleep_forever: Callable[[], Awaitable[Any]],
-    *,
-    host: str,
-    project: str,
-    token: str,
-    context: str,
-    count: int,
-) -> None:
-    """Time *count* sequential ``await call.play(...)`` on the first inbound call."""
-    client = client_cls(project=project, token=token, host=host, contexts=[context])
-    started = False
+    trace = None  # nothing to trace
 
-    @client.on_call
-    async def on_call(call: Any) -> None:
-        nonlocal started
-        if started:  # only the first call is timed; others are left ringing
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.started = False
+
+    async def on_call(self, call: Any) -> None:
+        if self.started:  # only the first call is timed; others are left ringing
             return
-        started = True
+        self.started = True
         await call.answer()
         clock = time.perf_counter_ns
         latencies: list[int] = []
-        for i in range(WARMUP_PLAYS + count):
+        for i in range(WARMUP_PLAYS + self.count):
             t0 = clock()
             await call.play(MEDIA)
             if i >= WARMUP_PLAYS:
@@ -101,6 +81,30 @@ async def run_roundtrip(
         emit({"latencies_ns": latencies})
         await call.hangup()
 
+
+async def _run(
+    scenario: type[_HoldCalls | _TimePlays],
+    client_cls: Any,
+    sleep_forever: Callable[[], Awaitable[Any]],
+    *,
+    host: str,
+    project: str,
+    token: str,
+    context: str,
+    count: int,
+) -> None:
+    """Run *scenario*'s handler in a client of *client_cls* until the parent stops us."""
+    client = client_cls(project=project, token=token, host=host, contexts=[context])
+    handler = scenario(count)
+    client.on_call(handler.on_call)
     async with client:
+        if handler.trace is not None:
+            handler.trace.baseline()
         emit({"ready": True})
         await sleep_forever()
+
+
+#: Hold every inbound call until it ends; report once *count* are answered.
+run_calls = functools.partial(_run, _HoldCalls)
+#: Time *count* sequential ``await call.play(...)`` on the first inbound call.
+run_roundtrip = functools.partial(_run, _TimePlays)

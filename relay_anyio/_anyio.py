@@ -30,14 +30,11 @@ from relaykit._tls import create_tls_context
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
-    CancelScope,
-    GroupTaskPool,
+    LibraryRuntime,
     LibraryStream,
     RawTransport,
-    Runtime,
     Stream,
     TaskGroup,
-    TaskPool,
     Transport,
     TransportClosed,
 )
@@ -101,7 +98,7 @@ class AnyioTransport(RawTransport):
         return AnyioStream(stream)
 
 
-class PortableRuntime:
+class PortableRuntime(LibraryRuntime):
     """The runtime on anyio's own primitives (asyncio or trio underneath).
 
     Args:
@@ -120,9 +117,6 @@ class PortableRuntime:
         self.transport = transport
         self.default_transport: Transport = AnyioTransport() if transport is None else transport
 
-    def bind(self) -> Runtime:
-        return self
-
     def make_id(self) -> str:
         return str(uuid.uuid4())
 
@@ -135,6 +129,7 @@ class PortableRuntime:
     sleep_until = staticmethod(anyio.sleep_until)
     checkpoint = staticmethod(anyio.lowlevel.checkpoint)
     cancelled_exc_class = staticmethod(anyio.get_cancelled_exc_class)
+    cancel_scope_class = anyio.CancelScope
 
     def create_lock(self) -> AsyncLock:
         # anyio.Lock hands ownership to the longest waiter: FIFO-fair;
@@ -142,17 +137,9 @@ class PortableRuntime:
         # cast: the protocol spells __aexit__ as (*exc: object).
         return cast(AsyncLock, anyio.Lock(fast_acquire=True))
 
-    def move_on_at(
-        self, deadline: float, *, shield: bool = False
-    ) -> AbstractContextManager[CancelScope]:
-        return anyio.CancelScope(deadline=deadline, shield=shield)
-
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]:
         # anyio's start_soon is typed with TypeVarTuple; the protocol's is looser.
         return cast("AbstractAsyncContextManager[TaskGroup]", anyio.create_task_group())
-
-    def start_task_pool(self, group: TaskGroup) -> TaskPool:
-        return GroupTaskPool(group)
 
     def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
         return cast(

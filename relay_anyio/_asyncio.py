@@ -27,7 +27,9 @@ from relaykit._tls import create_tls_context
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
+    Job,
     RawTransport,
+    Report,
     Runtime,
     Stream,
     TaskGroup,
@@ -397,14 +399,7 @@ class _AsyncioTaskPool:
     ) -> None:
         self._start(func(*args), None, name)
 
-    def start_reported(
-        self,
-        func: Callable[[A], Awaitable[Any]],
-        arg: A,
-        report: Callable[[A, Exception | None], None],
-        *,
-        name: str,
-    ) -> None:
+    def start_reported(self, func: Job[A], arg: A, report: Report[A], *, name: str) -> None:
         self._start(func(arg), (report, arg), name)
 
     def _start(

@@ -24,14 +24,11 @@ from relaykit._tls import create_tls_context
 from relaykit.client._runtime import (
     AsyncEvent,
     AsyncLock,
-    CancelScope,
-    GroupTaskPool,
+    LibraryRuntime,
     LibraryStream,
     RawTransport,
-    Runtime,
     Stream,
     TaskGroup,
-    TaskPool,
     Transport,
     TransportClosed,
 )
@@ -90,7 +87,7 @@ class TrioTransport(RawTransport):
         return TrioStream(tls_stream)
 
 
-class TrioRuntime:
+class TrioRuntime(LibraryRuntime):
     """:class:`~relaykit.client._runtime.Runtime` on trio.
 
     Args:
@@ -101,9 +98,6 @@ class TrioRuntime:
 
     def __init__(self, transport: Transport | None = None) -> None:
         self.default_transport: Transport = TrioTransport() if transport is None else transport
-
-    def bind(self) -> Runtime:
-        return self  # made for trio alone: nothing to choose
 
     def make_id(self) -> str:
         return str(uuid.uuid4())
@@ -116,22 +110,14 @@ class TrioRuntime:
     create_event: Callable[[], AsyncEvent] = staticmethod(trio.Event)
     sleep_until = staticmethod(trio.sleep_until)
     checkpoint = staticmethod(trio.lowlevel.checkpoint)
+    cancel_scope_class = trio.CancelScope
 
     def create_lock(self) -> AsyncLock:
         # cast: the protocol spells __aexit__ as (*exc: object).
         return cast(AsyncLock, trio.StrictFIFOLock())
 
-    def move_on_at(
-        self, deadline: float, *, shield: bool = False
-    ) -> AbstractContextManager[CancelScope]:
-        return trio.CancelScope(deadline=deadline, shield=shield)
-
     def open_task_group(self) -> AbstractAsyncContextManager[TaskGroup]:
         return cast("AbstractAsyncContextManager[TaskGroup]", trio.open_nursery())
-
-    def start_task_pool(self, group: TaskGroup) -> TaskPool:
-        # A nursery's tasks are already cheap: the pool runs in the nursery.
-        return GroupTaskPool(group)
 
     def cancelled_exc_class(self) -> type[BaseException]:
         return trio.Cancelled

@@ -39,8 +39,11 @@ __all__ = [
     "AsyncLock",
     "CancelScope",
     "GroupTaskPool",
+    "Job",
+    "LibraryRuntime",
     "LibraryStream",
     "RawTransport",
+    "Report",
     "Runtime",
     "Stream",
     "TaskGroup",
@@ -51,6 +54,11 @@ __all__ = [
 
 T = TypeVar("T")
 A = TypeVar("A")
+
+#: A task of :meth:`TaskPool.start_reported`: ``func(arg)``.
+Job = Callable[[A], Awaitable[Any]]
+#: How it ends, told to ``report(arg, error)`` (*error*: the ``Exception`` it raised, or None).
+Report = Callable[[A, Exception | None], None]
 
 logger = logging.getLogger("relaykit.client")
 
@@ -142,12 +150,15 @@ class Transport(Protocol):
 
 
 class RawTransport(ABC):
-    """Base of the raw TCP/TLS transports (relay_anyio's and relay_trio's).
+    """Base of the raw byte-stream transports (the bindings' TCP/TLS ones, the memory one).
+
+    relay_anyio's and relay_trio's TCP/TLS transports, and the tests'
+    :class:`~relaykit.testing.MemoryTransport` (whose "TLS" is a refusal).
 
     Their streams feed the core bytes (``frames_websocket = False``: the core
     frames WebSocket and sends the handshake), so :meth:`open` only needs the
-    host, port and TLS settings; a subclass connects (:meth:`connect`).  TLS
-    uses :func:`relaykit._tls.create_tls_context`: the system trust
+    host, port and TLS settings; a subclass connects (:meth:`connect`).  The
+    TCP ones' TLS uses :func:`relaykit._tls.create_tls_context`: the system trust
     store with certificate and host name verification on, plus the CAs of
     *ca_file* (``SIGNALWIRE_RELAY_CA_FILE``), which add to the system's and
     never replace them.  ``TCP_NODELAY`` is set: RELAY frames
@@ -319,14 +330,7 @@ class TaskPool(Protocol):
         """As :meth:`TaskGroup.start_soon`: an exception fails the pool's group."""
         ...
 
-    def start_reported(
-        self,
-        func: Callable[[A], Awaitable[Any]],
-        arg: A,
-        report: Callable[[A, Exception | None], None],
-        *,
-        name: str,
-    ) -> None:
+    def start_reported(self, func: Job[A], arg: A, report: Report[A], *, name: str) -> None:
         """Run ``func(arg)`` as a task and call ``report(arg, error)`` when it ends.
 
         *report* runs exactly once, however the task ends: *error* is the
@@ -355,20 +359,11 @@ class GroupTaskPool:
     ) -> None:
         self._group.start_soon(func, *args, name=name)
 
-    def start_reported(
-        self,
-        func: Callable[[A], Awaitable[Any]],
-        arg: A,
-        report: Callable[[A, Exception | None], None],
-        *,
-        name: str,
-    ) -> None:
+    def start_reported(self, func: Job[A], arg: A, report: Report[A], *, name: str) -> None:
         self._group.start_soon(_run_reported, func, arg, report, name=name)
 
 
-async def _run_reported(
-    func: Callable[[A], Awaitable[Any]], arg: A, report: Callable[[A, Exception | None], None]
-) -> None:
+async def _run_reported(func: Job[A], arg: A, report: Report[A]) -> None:
     error: Exception | None = None
     try:
         await func(arg)
@@ -483,3 +478,30 @@ class Runtime(Protocol):
     def jitter(self) -> float:
         """A random float in ``[0, 1)`` for reconnect backoff (``random.random``)."""
         ...
+
+
+class LibraryRuntime(Runtime):
+    """Base of the runtimes on an event-loop library's own primitives (anyio's, trio's).
+
+    What relay_anyio's ``PortableRuntime`` and relay_trio's ``TrioRuntime``
+    share, written once: a runtime made for one library binds to itself, runs
+    its many small tasks straight in the group (:class:`GroupTaskPool`), and
+    makes its timeouts from the library's cancel scope.  A subclass names that
+    scope (:attr:`cancel_scope_class`) and supplies the rest of :class:`Runtime`,
+    which is where the libraries differ.
+    """
+
+    #: The library's cancel scope, called as ``cancel_scope_class(deadline=..., shield=...)``.
+    cancel_scope_class: Callable[..., AbstractContextManager[CancelScope]]
+
+    def bind(self) -> Runtime:
+        return self  # made for one library: nothing to choose
+
+    def move_on_at(
+        self, deadline: float, *, shield: bool = False
+    ) -> AbstractContextManager[CancelScope]:
+        return self.cancel_scope_class(deadline=deadline, shield=shield)
+
+    def start_task_pool(self, group: TaskGroup) -> TaskPool:
+        # A library's task group (a nursery) is cheap enough to hold them all.
+        return GroupTaskPool(group)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.lowlevel
 
-from relaykit.client._runtime import LibraryStream, Stream, TaskGroup, TransportClosed
+from relaykit.client._runtime import LibraryStream, RawTransport, Stream, TransportClosed
 
 if TYPE_CHECKING:
     from relaykit.emulator import Emulator
@@ -221,7 +221,7 @@ def memory_stream_pair(capacity: int = PIPE_CAPACITY) -> tuple[MemoryStream, _Se
     return MemoryStream(down, up), _ServerEnd(up, down)
 
 
-class MemoryTransport:
+class MemoryTransport(RawTransport):
     """A :class:`~relaykit.client.Transport` whose connections end in an in-process emulator.
 
     Every ``open()`` makes a :func:`memory_stream_pair` and hands the emulator's
@@ -241,24 +241,14 @@ class MemoryTransport:
         capacity: Bytes each direction of a connection holds before its writer waits.
     """
 
-    #: The client's core does the WebSocket framing: this is a byte stream.
-    frames_websocket = False
-
     def __init__(self, emulator: Emulator, *, capacity: int = PIPE_CAPACITY) -> None:
         self._emulator = emulator
         self._capacity = capacity
 
-    async def open(
-        self,
-        *,
-        url: str,
-        host: str,
-        port: int,
-        tls: bool,
-        ca_file: str | None,
-        task_group: TaskGroup | None = None,
-    ) -> Stream:
-        """Connect to the emulator in memory.
+    async def connect(self, host: str, port: int, *, tls: bool, ca_file: str | None) -> Stream:
+        """Connect to the emulator in memory (what :meth:`open` does with the URL's parts).
+
+        A byte stream, as a TCP socket's (the client's core frames WebSocket).
 
         Returns:
             The client's end as the driver's :class:`~relaykit.client._runtime.Stream`:
@@ -266,29 +256,27 @@ class MemoryTransport:
             :class:`MemoryStream` (the same raw-bytes path as a TCP socket).
 
         Args:
-            url: The client's URL; its host must be the emulator's (``emu.url``),
-                so a client cannot silently reach another emulator than the one
-                it was pointed at.
-            host: The URL's host name.
+            host: The client URL's host name: it must be the emulator's
+                (``emu.url``), so a client cannot silently reach another
+                emulator than the one it was pointed at.
             port: The URL's port (checked when the emulator also listens).
             tls: Must be false: memory connections are not encrypted (``ws://``).
             ca_file: Ignored (no TLS).
-            task_group: Unused (a memory connection needs no background task).
 
         Raises:
             ConnectionRefusedError: the emulator is not running (not entered
-                yet, or exited), or *url* names another server.
+                yet, or exited), or the URL names another server.
             OSError: ``tls`` was requested.
         """
         emu = self._emulator
         if tls:
             raise OSError(
-                f"{url}: memory connections are plain ws://; point the client at "
+                f"wss://{host}:{port}: memory connections are plain ws://; point the client at "
                 f"{emu.url} (TLS is only served on loopback sockets)"
             )
         if not emu.accepts(host, port):
             raise ConnectionRefusedError(
-                errno.ECONNREFUSED, f"{url} is not this in-memory emulator ({emu.url})"
+                errno.ECONNREFUSED, f"ws://{host}:{port} is not this in-memory emulator ({emu.url})"
             )
         client_end, server_end = memory_stream_pair(self._capacity)
         emu.serve_stream(server_end)  # ConnectionRefusedError when not running

@@ -9,8 +9,10 @@ Every runtime test runs four times, once per runtime a client can end up with:
 * ``anyio-trio``: the portable anyio runtime on trio (what ``bind()`` keeps there);
 * ``trio``: relay_trio's ``TrioRuntime``.
 
-anyio's pytest plugin runs the test on the ``anyio_backend`` the case names.
-The ``runtime`` fixture is async so that ``bind()`` runs inside the test's loop.
+anyio's pytest plugin runs the test on the ``anyio_backend`` the case names
+(``backend_case``: the backend, then which runtime; ``test_clients.py``
+parametrizes it with its bindings instead).  The ``runtime`` fixture is async
+so that ``bind()`` runs inside the test's loop.
 """
 
 from __future__ import annotations
@@ -36,18 +38,18 @@ RUNTIME_CASES = [
 
 
 @pytest.fixture(params=RUNTIME_CASES)
-def runtime_case(request: pytest.FixtureRequest) -> tuple[str, str]:
+def backend_case(request: pytest.FixtureRequest) -> tuple[str, str]:
     return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def anyio_backend(runtime_case: tuple[str, str]) -> str:
-    return runtime_case[0]
+def anyio_backend(backend_case: tuple[str, str]) -> str:
+    return backend_case[0]
 
 
 @pytest.fixture
-async def runtime(runtime_case: tuple[str, str]) -> Any:
-    backend, kind = runtime_case
+async def runtime(backend_case: tuple[str, str]) -> Any:
+    backend, kind = backend_case
     if kind == "trio":
         return TrioRuntime().bind()
     if kind == "portable":

@@ -22,23 +22,17 @@ from relaykit.emulator import Caller, Emulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
-BINDINGS = [
-    pytest.param(("asyncio", "anyio"), id="anyio-asyncio"),
-    pytest.param(("trio", "anyio"), id="anyio-trio"),
-    pytest.param(("trio", "trio"), id="trio"),
-    pytest.param(("asyncio", "httpx"), id="httpx-asyncio"),
-    pytest.param(("trio", "httpx"), id="httpx-trio"),
-]
-
-
-@pytest.fixture(params=BINDINGS)
-def binding(request: pytest.FixtureRequest) -> tuple[str, str]:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def anyio_backend(binding: tuple[str, str]) -> str:
-    return binding[0]
+# (anyio backend, binding): the conftest's backend_case, which picks the anyio_backend.
+EVERY_BINDING = pytest.mark.parametrize(
+    "backend_case",
+    [
+        pytest.param(("asyncio", "anyio"), id="anyio-asyncio"),
+        pytest.param(("trio", "anyio"), id="anyio-trio"),
+        pytest.param(("trio", "trio"), id="trio"),
+        pytest.param(("asyncio", "httpx"), id="httpx-asyncio"),
+        pytest.param(("trio", "httpx"), id="httpx-trio"),
+    ],
+)
 
 
 def make_client(kind: str, url: str, **kw: Any) -> Any:
@@ -49,9 +43,10 @@ def make_client(kind: str, url: str, **kw: Any) -> Any:
     return relay_anyio.RelayClient(project="p", token="t", url=url, **kw)
 
 
-async def test_answer_play_and_sms(binding: tuple[str, str]) -> None:
+@EVERY_BINDING
+async def test_answer_play_and_sms(backend_case: tuple[str, str]) -> None:
     async with Emulator(project="p", token="t", time_scale=0.001) as emu:
-        client = make_client(binding[1], emu.url, contexts=["ivr"])
+        client = make_client(backend_case[1], emu.url, contexts=["ivr"])
         handled = anyio.Event()
 
         @client.on_call
@@ -76,8 +71,8 @@ async def test_answer_play_and_sms(binding: tuple[str, str]) -> None:
         assert final.message_state == "delivered"
 
 
-@pytest.mark.parametrize("binding", [pytest.param(("trio", "trio"), id="trio")])
-async def test_open_client_in_a_nursery(binding: tuple[str, str]) -> None:
+@pytest.mark.parametrize("backend_case", [pytest.param(("trio", "trio"), id="trio")])
+async def test_open_client_in_a_nursery(backend_case: tuple[str, str]) -> None:
     async with Emulator(project="p", token="t", time_scale=0.001) as emu:
         async with relay_trio.open_client(
             project="p", token="t", url=emu.url, contexts=["office"]
@@ -90,8 +85,8 @@ async def test_open_client_in_a_nursery(binding: tuple[str, str]) -> None:
         assert not emu.server.subscribers("office")  # disconnected on exit
 
 
-@pytest.mark.parametrize("binding", [pytest.param(("trio", "trio"), id="trio")])
-async def test_open_client_in_a_nursery_and_cancel(binding: tuple[str, str]) -> None:
+@pytest.mark.parametrize("backend_case", [pytest.param(("trio", "trio"), id="trio")])
+async def test_open_client_in_a_nursery_and_cancel(backend_case: tuple[str, str]) -> None:
     async with Emulator(project="p", token="t", time_scale=0.001) as emu:
         seen: list[str] = []
         connected = trio.Event()
@@ -117,9 +112,11 @@ async def test_open_client_in_a_nursery_and_cancel(binding: tuple[str, str]) -> 
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("binding", [pytest.param(("asyncio", "anyio"), id="emulator")])
+@pytest.mark.parametrize("backend_case", [pytest.param(("asyncio", "anyio"), id="emulator")])
 @pytest.mark.parametrize("adapter", ["relay_trio", "relay_anyio"])
-async def test_run_shuts_down_cleanly_on_sigint(binding: tuple[str, str], adapter: str) -> None:
+async def test_run_shuts_down_cleanly_on_sigint(
+    backend_case: tuple[str, str], adapter: str
+) -> None:
     program = textwrap.dedent(
         f"""
         import sys
@@ -148,9 +145,10 @@ async def test_run_shuts_down_cleanly_on_sigint(binding: tuple[str, str], adapte
         assert b"Traceback" not in err
 
 
-async def test_cancelled_scope_still_disconnects_politely(binding: tuple[str, str]) -> None:
+@EVERY_BINDING
+async def test_cancelled_scope_still_disconnects_politely(backend_case: tuple[str, str]) -> None:
     async with Emulator(project="p", token="t", time_scale=0.001) as emu:
-        client = make_client(binding[1], emu.url, contexts=["office"])
+        client = make_client(backend_case[1], emu.url, contexts=["office"])
         with anyio.CancelScope() as scope:
             async with client:
                 scope.cancel()

@@ -183,8 +183,9 @@ async def test_wss_verification_is_on(tls_files: TLSFiles) -> None:
             await _open(HttpxWsTransport(), server, tg, tls=True)
 
 
-async def test_https_proxy_from_the_environment(
-    tls_files: TLSFiles, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("trust_env", [True, False], ids=["env-proxy", "trust-env-false"])
+async def test_https_proxy_from_the_environment_unless_trust_env_is_false(
+    tls_files: TLSFiles, monkeypatch: pytest.MonkeyPatch, trust_env: bool
 ) -> None:
     async with (
         ws_server(tls_files.server_context()) as server,
@@ -192,28 +193,13 @@ async def test_https_proxy_from_the_environment(
         AnyioRuntime().open_task_group() as tg,
     ):
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-        stream = await _open(HttpxWsTransport(), server, tg, tls=True, ca_file=tls_files.ca_file)
-        await stream.send_text("via proxy")
-        assert await stream.receive_text() == "via proxy"
-        await stream.aclose()
-    assert proxy.request_lines == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"]
-
-
-async def test_trust_env_false_ignores_the_environment(
-    tls_files: TLSFiles, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with (
-        ws_server(tls_files.server_context()) as server,
-        connect_proxy() as proxy,
-        AnyioRuntime().open_task_group() as tg,
-    ):
-        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-        transport = HttpxWsTransport(trust_env=False)
+        transport = HttpxWsTransport(trust_env=trust_env)
         stream = await _open(transport, server, tg, tls=True, ca_file=tls_files.ca_file)
-        await stream.send_text("direct")
-        assert await stream.receive_text() == "direct"
+        await stream.send_text("hello")
+        assert await stream.receive_text() == "hello"
         await stream.aclose()
-    assert proxy.request_lines == []
+    through_proxy = [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"]
+    assert proxy.request_lines == (through_proxy if trust_env else [])
 
 
 async def test_explicit_proxy(tls_files: TLSFiles) -> None:

@@ -38,22 +38,21 @@ async def _receive_exactly(stream: Any, size: int) -> bytes:
     return data
 
 
+async def _note_when_set(event: Any, woken: list[str], name: str) -> None:
+    await event.wait()  # an awaitable, not necessarily a coroutine
+    woken.append(name)
+
+
 async def test_event(runtime: Any) -> None:
     event = runtime.create_event()
     assert not event.is_set()
-    woken = False
-
-    async def waiter() -> None:
-        nonlocal woken
-        await event.wait()  # an awaitable, not necessarily a coroutine
-        woken = True
-
+    woken: list[str] = []
     async with runtime.open_task_group() as tg:
-        tg.start_soon(waiter)
+        tg.start_soon(_note_when_set, event, woken, "waiter")
         await wait_all_tasks_blocked()
-        assert not woken
+        assert woken == []
         event.set()
-    assert woken
+    assert woken == ["waiter"]
     assert event.is_set()
     await event.wait()  # already set: returns at once
 
@@ -61,16 +60,11 @@ async def test_event(runtime: Any) -> None:
 async def test_event_cancelling_one_waiter_leaves_the_others(runtime: Any) -> None:
     event = runtime.create_event()
     woken: list[str] = []
-
-    async def waiter(name: str) -> None:
-        await event.wait()
-        woken.append(name)
-
     async with runtime.open_task_group() as outer:
-        outer.start_soon(waiter, "a")
+        outer.start_soon(_note_when_set, event, woken, "a")
         async with runtime.open_task_group() as inner:
-            inner.start_soon(waiter, "cancelled")
-            outer.start_soon(waiter, "b")
+            inner.start_soon(_note_when_set, event, woken, "cancelled")
+            outer.start_soon(_note_when_set, event, woken, "b")
             await wait_all_tasks_blocked()
             inner.cancel_scope.cancel()
         assert inner.cancel_scope.cancelled_caught or inner.cancel_scope.cancel_called
@@ -93,18 +87,13 @@ async def test_event_after_many_timed_out_waits(runtime: Any) -> None:
     # timed-out wait must leave the event working, with live waiters kept.
     event = runtime.create_event()
     woken: list[str] = []
-
-    async def waiter(name: str) -> None:
-        await event.wait()
-        woken.append(name)
-
     async with runtime.open_task_group() as tg:
-        tg.start_soon(waiter, "early")
+        tg.start_soon(_note_when_set, event, woken, "early")
         for _ in range(20):
             with runtime.move_on_at(runtime.current_time() + 0.001) as scope:
                 await event.wait()
             assert scope.cancelled_caught
-        tg.start_soon(waiter, "late")
+        tg.start_soon(_note_when_set, event, woken, "late")
         await wait_all_tasks_blocked()
         assert woken == []
         event.set()

@@ -1,140 +1,77 @@
 """Call methods put the right frame on the wire (asserted on the emulator's journal).
 
-A subset over sockets; the wire shape of every method is checked without
-sockets in ``tests/model/test_commands.py``.  Also: errors are mapped by type
-at the client's boundary (misuse is ``TypeError``/``ValueError``, a closed
-connection is ``ConnectionLostError``).
+A subset of ``tests/_call_methods.py``'s table over sockets; the wire shape of
+every method is checked without sockets in ``tests/model/test_commands.py``.
+Also: errors are mapped by type at the client's boundary (misuse is
+``TypeError``/``ValueError``, a closed connection is ``ConnectionLostError``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from .._call_methods import CONTROL_ID_METHODS, DEVICE, Case, case
 from ._helpers import requests, run_inbound
 from .conftest import caller, emulator, make_client
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
-TTS = {"type": "tts", "params": {"text": "Hello"}}
-DEVICE = {"type": "phone", "params": {"to_number": "+15551001000", "from_number": "+15550000000"}}
-SIP = {"type": "sip", "params": {"to": "sip:bob@example.com"}}
-TAP = {"type": "audio", "params": {"direction": "both"}}
-TAP_DEVICE = {"type": "ws", "params": {"uri": "wss://tap.example.com"}}
 
-Invoke = Callable[[Any], Awaitable[Any]]
+def _then_connected(row: Case) -> Case:
+    """*row*'s bridge, then wait until connected so that disconnect() has something to undo."""
+    method, invoke, expected, action = row
 
+    async def connect(call: Any) -> Any:
+        result = await invoke(call)
+        await call.wait_for(
+            "calling.call.connect", lambda e: e.connect_state == "connected", timeout=5
+        )
+        return result
 
-async def _connect(call: Any) -> dict[str, Any]:
-    """Bridge, then wait until connected so that disconnect() has something to undo."""
-    result = await call.connect([[DEVICE]], ringback=[{"type": "ringtone", "name": "us"}])
-    await call.wait_for("calling.call.connect", lambda e: e.connect_state == "connected", timeout=5)
-    return result  # type: ignore[no-any-return]
+    return method, connect, expected, action
 
 
 _CONFERENCES: dict[str, str] = {}
 
 
-async def _join(call: Any) -> dict[str, Any]:
-    result = await call.join_conference("standup", muted=False, beep="true", stream_obj={"a": 1})
-    _CONFERENCES[call.call_id] = result.get("conference_id", "standup")
-    return result  # type: ignore[no-any-return]
+def _remembering_the_conference(row: Case) -> Case:
+    """*row*'s join, keeping the conference id the emulator gave for the leave that follows."""
+    method, invoke, expected, action = row
+
+    async def join(call: Any) -> Any:
+        result = await invoke(call)
+        _CONFERENCES[call.call_id] = result.get("conference_id", "standup")
+        return result
+
+    return method, join, expected, action
 
 
-# A subset over sockets (every kind of path: plain command, action, media
-# conversion, a bridge, a conference round trip); the full table of every
-# method runs without sockets in tests/model/test_commands.py.
-# (wire method, how to call it, params expected on the wire, returned action class or None)
-CASES: list[tuple[str, Invoke, dict[str, Any], str | None]] = [
-    ("calling.answer", lambda c: c.answer(), {}, None),
-    (
-        "calling.play",
-        lambda c: c.play([{"type": "tts", "text": "Hello"}], volume=2.0, loop=1),
-        {"play": [TTS], "volume": 2.0, "loop": 1},
-        "PlayAction",
-    ),
-    (
-        "calling.record",
-        lambda c: c.record(audio={"direction": "both", "format": "mp3"}),
-        {"record": {"audio": {"direction": "both", "format": "mp3"}}},
-        "RecordAction",
-    ),
-    (
-        "calling.collect",
-        lambda c: c.collect(digits={"max": 1, "digit_timeout": 5.0}, initial_timeout=10.0),
-        {"digits": {"max": 1, "digit_timeout": 5.0}, "initial_timeout": 10.0},
-        "StandaloneCollectAction",
-    ),
-    (
-        "calling.play_and_collect",
-        lambda c: c.prompt_tts("Hello", {"digits": {"max": 2}}, volume=1.0),
-        {"play": [TTS], "collect": {"digits": {"max": 2}}, "volume": 1.0},
-        "CollectAction",
-    ),
-    (
-        "calling.detect",
-        lambda c: c.detect_answering_machine(initial_timeout=3.0, timeout=10.0),
-        {"detect": {"type": "machine", "params": {"initial_timeout": 3.0}}, "timeout": 10.0},
-        "DetectAction",
-    ),
-    ("calling.send_digits", lambda c: c.send_digits("12#"), {"digits": "12#"}, None),
-    (
-        "calling.join_conference",
-        lambda c: _join(c),
-        {"name": "standup", "muted": False, "beep": "true", "stream": {"a": 1}},
-        None,
-    ),
+# A subset of tests/_call_methods.py's table over sockets (every kind of path: plain
+# command, action, media conversion, a bridge, a conference round trip); the full
+# table runs without sockets in tests/model/test_commands.py.
+CASES: list[Case] = [
+    case("calling.answer"),
+    case("calling.play"),
+    case("calling.record"),
+    case("calling.collect"),
+    case("calling.play_and_collect", 1),  # prompt_tts
+    case("calling.detect", 1),  # detect_answering_machine
+    case("calling.send_digits"),
+    _remembering_the_conference(case("calling.join_conference")),
     (
         "calling.leave_conference",
         lambda c: c.leave_conference(_CONFERENCES[c.call_id]),
         {},
         None,
     ),
-    (
-        "calling.tap",
-        lambda c: c.tap(TAP, TAP_DEVICE),
-        {"tap": TAP, "device": TAP_DEVICE},
-        "TapAction",
-    ),
-    (
-        "calling.pay",
-        lambda c: c.pay("https://pay.example.com", input_method="dtmf", charge_amount="9.99"),
-        {
-            "payment_connector_url": "https://pay.example.com",
-            "input": "dtmf",
-            "charge_amount": "9.99",
-        },
-        "PayAction",
-    ),
-    (
-        "calling.connect",
-        lambda c: _connect(c),
-        {"devices": [[DEVICE]], "ringback": [{"type": "ringtone", "params": {"name": "us"}}]},
-        None,
-    ),
-    ("calling.disconnect", lambda c: c.disconnect(), {}, None),
-    ("calling.end", lambda c: c.hangup("busy"), {"reason": "busy"}, None),
+    case("calling.tap"),
+    case("calling.pay"),
+    _then_connected(case("calling.connect")),
+    case("calling.disconnect"),
+    case("calling.end", 1),  # hangup("busy")
 ]
-
-ACTION_METHODS = {
-    "calling.play",
-    "calling.record",
-    "calling.collect",
-    "calling.play_and_collect",
-    "calling.detect",
-    "calling.tap",
-    "calling.stream",
-    "calling.send_fax",
-    "calling.receive_fax",
-    "calling.pay",
-    "calling.transcribe",
-    "calling.ai",
-    "calling.send_digits",
-    "calling.queue.enter",
-    "calling.queue.leave",
-}
 
 
 async def test_every_call_method_frame(adapter: Any) -> None:
@@ -161,7 +98,7 @@ async def test_every_call_method_frame(adapter: Any) -> None:
         assert params["node_id"], method
         for key, value in expected.items():
             assert params[key] == value, (method, key, params)
-        if method in ACTION_METHODS:
+        if method in CONTROL_ID_METHODS:
             assert isinstance(params.get("control_id"), str), method
             assert params["control_id"], method
         if cls_name is None:

@@ -25,6 +25,8 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,17 +114,22 @@ class Example:
             with anyio.CancelScope(shield=True):
                 await self.process.wait()
 
+    @asynccontextmanager
+    async def running(self, emu: Emulator) -> AsyncIterator[Example]:
+        """The program started against *emu*, and killed on the way out if it still runs."""
+        await self.start(emu)
+        try:
+            yield self
+        finally:
+            await self.kill()
+
 
 @pytest.fixture
-def run_example(adapter_spec: tuple[str, ...], tmp_path: Path) -> Any:
-    created: list[Example] = []
-
-    def factory(name: str) -> Example:
-        example = Example(name, adapter_spec, tmp_path)
-        created.append(example)
-        return example
-
-    return factory
+def run_example(
+    adapter_spec: tuple[str, ...], tmp_path: Path
+) -> Callable[[str, Emulator], AbstractAsyncContextManager[Example]]:
+    """``async with run_example(name, emu) as example``: examples/*name* running against *emu*."""
+    return lambda name, emu: Example(name, adapter_spec, tmp_path).running(emu)
 
 
 async def wait_connected(emu: Emulator, call_id: str) -> dict[str, Any]:
@@ -143,34 +150,22 @@ async def wait_connected(emu: Emulator, call_id: str) -> dict[str, Any]:
 
 
 async def test_relay_hello(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_hello.py")
-    async with emulator(**PLACEHOLDER) as emu:
-        await example.start(emu)
-        try:
-            call = await emu.place_call(context="default", script=caller(), wait_subscriber=15)
-            record = await call.wait_ended(timeout=10)
-            await example.finish(signal.SIGINT)
-        finally:
-            await example.kill()
+    async with emulator(**PLACEHOLDER) as emu, run_example("relay_hello.py", emu) as example:
+        call = await emu.place_call(context="default", script=caller(), wait_subscriber=15)
+        record = await call.wait_ended(timeout=10)
+        await example.finish(signal.SIGINT)
     assert record.prompts == ["Hello from RELAY!"]
     assert record.end_reason == "hangup"
     assert record.hung_up_by == "app"
 
 
 async def test_relay_inbound(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_inbound.py")
-    async with emulator() as emu:
-        await example.start(emu)
-        try:
-            sales = await emu.place_call(
-                context="ivr", script=caller().press("1"), wait_subscriber=15
-            )
-            connect = await wait_connected(emu, sales.call_id)
-            other = await emu.place_call(context="ivr", script=caller().press("9"))
-            record = await other.wait_ended(timeout=10)
-            output = await example.finish(signal.SIGTERM)
-        finally:
-            await example.kill()
+    async with emulator() as emu, run_example("relay_inbound.py", emu) as example:
+        sales = await emu.place_call(context="ivr", script=caller().press("1"), wait_subscriber=15)
+        connect = await wait_connected(emu, sales.call_id)
+        other = await emu.place_call(context="ivr", script=caller().press("9"))
+        record = await other.wait_ended(timeout=10)
+        output = await example.finish(signal.SIGTERM)
     # "1": connect() with a phone device that has no from_number (the emulator fills it in).
     assert connect["connect_state"] == "connected", connect
     (request,) = [e.data for e in emu.journal("calling.connect", "in") if e.kind == "request"]
@@ -186,14 +181,10 @@ async def test_relay_inbound(adapter: Any, run_example: Any) -> None:
 
 
 async def test_relay_outbound(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_outbound.py")
     async with emulator() as emu:
         emu.configure_number("+15559876543", "answer", answer_after=2.0)
-        await example.start(emu)
-        try:
+        async with run_example("relay_outbound.py", emu) as example:
             output = await example.finish()
-        finally:
-            await example.kill()
         (leg,) = [c.record for c in emu.calls if c.record.to_number == "+15559876543"]
     assert re.search(r"Call answered: \S+", output)
     assert leg.prompts == ["This is an automated message from SignalWire."]
@@ -201,21 +192,16 @@ async def test_relay_outbound(adapter: Any, run_example: Any) -> None:
 
 
 async def test_relay_ivr(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_ivr.py")
-    async with emulator() as emu:
-        await example.start(emu)
-        try:
-            sales = await emu.place_call(
-                context="main-ivr", script=caller().press("1"), wait_subscriber=15
-            )
-            message = await emu.place_call(
-                context="main-ivr", script=caller().press("3").say("Call me back")
-            )
-            silent = await emu.place_call(context="main-ivr", script=caller().silence())
-            records = [await c.wait_ended(timeout=10) for c in (sales, message, silent)]
-            await example.finish(signal.SIGINT)
-        finally:
-            await example.kill()
+    async with emulator() as emu, run_example("relay_ivr.py", emu) as example:
+        sales = await emu.place_call(
+            context="main-ivr", script=caller().press("1"), wait_subscriber=15
+        )
+        message = await emu.place_call(
+            context="main-ivr", script=caller().press("3").say("Call me back")
+        )
+        silent = await emu.place_call(context="main-ivr", script=caller().silence())
+        records = [await c.wait_ended(timeout=10) for c in (sales, message, silent)]
+        await example.finish(signal.SIGINT)
     sales_rec, message_rec, silent_rec = records
     # The seed program hangs up right after connect() is accepted, so whether the
     # bridge completed first is a race; the request itself is what it controls.
@@ -232,64 +218,45 @@ async def test_relay_ivr(adapter: Any, run_example: Any) -> None:
 
 
 async def test_relay_sms(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_sms.py")
-    async with emulator() as emu:
-        await example.start(emu)
-        try:
-            output = await example.finish()
-        finally:
-            await example.kill()
+    async with emulator() as emu, run_example("relay_sms.py", emu) as example:
+        output = await example.finish()
     assert "Message ID:" in output
     assert "Final state: delivered" in output
 
 
 async def test_relay_contexts(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_contexts.py")
-    async with emulator(**PLACEHOLDER) as emu:
-        await example.start(emu)
-        try:
-            call = await emu.place_call(
-                context="sales", script=caller().hangup_after(1.0), wait_subscriber=15
-            )
-            record = await call.wait_ended(timeout=10)
-            await example.finish(signal.SIGINT)
-        finally:
-            await example.kill()
+    async with emulator(**PLACEHOLDER) as emu, run_example("relay_contexts.py", emu) as example:
+        call = await emu.place_call(
+            context="sales", script=caller().hangup_after(1.0), wait_subscriber=15
+        )
+        record = await call.wait_ended(timeout=10)
+        await example.finish(signal.SIGINT)
     assert record.answered
     assert record.hung_up_by == "remote"
 
 
 async def test_relay_menu(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_menu.py")
-    async with emulator(**PLACEHOLDER) as emu:
-        await example.start(emu)
-        try:
-            sales = await emu.place_call(
-                context="default", script=caller().press("1"), wait_subscriber=15
-            )
-            other = await emu.place_call(context="default", script=caller().press("9"))
-            sales_rec = await sales.wait_state("ended", timeout=10)
-            other_rec = await other.wait_ended(timeout=10)
-            await example.finish(signal.SIGINT)
-        finally:
-            await example.kill()
+    async with emulator(**PLACEHOLDER) as emu, run_example("relay_menu.py", emu) as example:
+        sales = await emu.place_call(
+            context="default", script=caller().press("1"), wait_subscriber=15
+        )
+        other = await emu.place_call(context="default", script=caller().press("9"))
+        sales_rec = await sales.wait_state("ended", timeout=10)
+        other_rec = await other.wait_ended(timeout=10)
+        await example.finish(signal.SIGINT)
     assert sales_rec.transferred_to == "+15551234567"
     assert "Goodbye." in other_rec.prompts
     assert other_rec.end_reason == "hangup"
 
 
 async def test_relay_tour(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_tour.py")
     async with emulator() as emu:
         emu.configure_number("+15551001000", "answer", answer_after=1.0)
-        await example.start(emu)
-        try:
+        async with run_example("relay_tour.py", emu) as example:
             script = caller().press("1234#").say("Great service, thanks")
             call = await emu.place_call(context="tour", script=script, wait_subscriber=15)
             record = await call.wait_ended(timeout=10)
             output = await example.finish(signal.SIGINT)
-        finally:
-            await example.kill()
     assert "state: answered" in output
     assert "detected: HUMAN" in output
     assert "account: 1234" in output
@@ -299,35 +266,25 @@ async def test_relay_tour(adapter: Any, run_example: Any) -> None:
 
 
 async def test_relay_drain(adapter: Any, run_example: Any) -> None:
-    example = run_example("relay_drain.py")
-    async with emulator() as emu:
-        await example.start(emu)
-        try:
-            call = await emu.place_call(context="office", script=caller(), wait_subscriber=15)
-            await call.wait_state("answered", timeout=10)
-            output = await example.finish(signal.SIGTERM)
-            record = call.record
-        finally:
-            await example.kill()
+    async with emulator() as emu, run_example("relay_drain.py", emu) as example:
+        call = await emu.place_call(context="office", script=caller(), wait_subscriber=15)
+        await call.wait_state("answered", timeout=10)
+        output = await example.finish(signal.SIGTERM)
+        record = call.record
     assert "drained: True" in output
     assert record.prompts == ["Thanks for calling. Goodbye."]
     assert record.end_reason == "hangup"
 
 
 async def test_readme_ivr(adapter: Any, run_example: Any) -> None:
-    example = run_example("readme_ivr.py")
-    async with emulator() as emu:
-        await example.start(emu)
-        try:
-            sales = await emu.place_call(
-                context="main-ivr", script=caller().press("1"), wait_subscriber=15
-            )
-            connect = await wait_connected(emu, sales.call_id)
-            support = await emu.place_call(context="main-ivr", script=caller().press("2"))
-            record = await support.wait_ended(timeout=10)
-            await example.finish(signal.SIGINT)
-        finally:
-            await example.kill()
+    async with emulator() as emu, run_example("readme_ivr.py", emu) as example:
+        sales = await emu.place_call(
+            context="main-ivr", script=caller().press("1"), wait_subscriber=15
+        )
+        connect = await wait_connected(emu, sales.call_id)
+        support = await emu.place_call(context="main-ivr", script=caller().press("2"))
+        record = await support.wait_ended(timeout=10)
+        await example.finish(signal.SIGINT)
     menu = "Press 1 for sales, 2 for support."
     assert connect["connect_state"] == "connected", connect
     assert sales.record.prompts == [menu]
@@ -351,28 +308,10 @@ async def test_core_blocking() -> None:
             RELAY_SECONDS="30",
             PYTHONUNBUFFERED="1",
         )
-        async with await anyio.open_process(
-            [sys.executable, str(EXAMPLES / "core_blocking.py"), emu.host],  # as in docs/core.md
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        ) as process:
-            try:
-                call = await emu.place_call(
-                    context="office",
-                    script=caller(),
-                    from_number="+15557654321",
-                    wait_subscriber=15,
-                )
-                record = await call.wait_ended(timeout=10)
-                assert process.stdout is not None
-                with anyio.fail_after(20):
-                    output = (await _read_all(process.stdout)).decode(errors="replace")
-                    code = await process.wait()
-            finally:
-                if process.returncode is None:
-                    process.kill()
-    assert code == 0, output
+        # The emulator's host as the argument, as in docs/core.md.
+        record, output = await _one_call_to_a_core_example(
+            emu, "core_blocking.py", env=env, from_number="+15557654321"
+        )
     assert f"authenticated as {PROJECT}@relay-emulator" in output
     assert f"call {record.call_id} from +15557654321" in output
     assert f"call {record.call_id} ended (hangup)" in output
@@ -384,9 +323,34 @@ async def test_core_blocking() -> None:
     assert end == {"node_id": end["node_id"], "call_id": record.call_id, "reason": "hangup"}
 
 
-async def _read_all(stream: Any) -> bytes:
-    chunks = [chunk async for chunk in stream]
-    return b"".join(chunks)
+async def _one_call_to_a_core_example(
+    emu: Emulator, name: str, *, env: dict[str, str] | None = None, **call: Any
+) -> tuple[Any, str]:
+    """Run examples/*name* on ``emu.host`` through one call; its record and the output.
+
+    The program must exit 0 once it has handled the call (placed with *call*'s options).
+    """
+    async with await anyio.open_process(
+        [sys.executable, str(EXAMPLES / name), emu.host],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    ) as process:
+        try:
+            placed = await emu.place_call(
+                context="office", script=caller(), wait_subscriber=15, **call
+            )
+            record = await placed.wait_ended(timeout=10)
+            assert process.stdout is not None
+            with anyio.fail_after(20):
+                chunks = [chunk async for chunk in process.stdout]
+                code = await process.wait()
+        finally:
+            if process.returncode is None:
+                process.kill()
+    output = b"".join(chunks).decode(errors="replace")
+    assert code == 0, output
+    return record, output
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
@@ -429,25 +393,8 @@ def test_emulator_sansio() -> None:
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_core_minimal() -> None:
     """The ~30-line core example of docs/core.md: one call answered, greeted, hung up."""
-    async with (
-        emulator(project="demo", token="demo") as emu,
-        await anyio.open_process(
-            [sys.executable, str(EXAMPLES / "core_minimal.py"), emu.host],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        ) as process,
-    ):
-        try:
-            call = await emu.place_call(context="office", script=caller(), wait_subscriber=15)
-            record = await call.wait_ended(timeout=10)
-            assert process.stdout is not None
-            with anyio.fail_after(20):
-                output = (await _read_all(process.stdout)).decode(errors="replace")
-                code = await process.wait()
-        finally:
-            if process.returncode is None:
-                process.kill()
-    assert code == 0, output
+    async with emulator(project="demo", token="demo") as emu:
+        record, output = await _one_call_to_a_core_example(emu, "core_minimal.py")
     assert "call ended: hangup" in output
     assert record.prompts == ["Hello!"]
     assert record.methods == ["calling.answer", "calling.play", "calling.end"]

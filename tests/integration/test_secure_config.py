@@ -28,7 +28,7 @@ from relaykit import client as api
 from relaykit._tls import create_tls_context
 from relaykit.client import TransportClosed
 from relaykit.client._config import is_local_host, redact_url
-from relaykit.client._runtime import LibraryStream, Stream, TaskGroup
+from relaykit.client._runtime import LibraryStream, Stream
 from relaykit.testing import memory_stream_pair
 from tests._peers import WsPeer
 
@@ -146,6 +146,15 @@ def _ca_file(ca: trustme.CA, path: Path) -> str:
     return str(path)
 
 
+def _wss_emulator(ca: trustme.CA, tmp_path: Path) -> Any:
+    """An emulator serving wss:// with a certificate for 127.0.0.1 that *ca* signed."""
+    cert = ca.issue_cert("127.0.0.1")
+    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
+    cert.private_key_pem.write_to_path(str(key))
+    return emulator(tls_cert=str(chain), tls_key=str(key))
+
+
 def test_ca_file_adds_to_the_system_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     system_ca, extra_ca = (
         trustme.CA(organization_name="System CA"),
@@ -181,11 +190,7 @@ async def test_ca_file_and_system_cas_both_verify(
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", _ca_file(extra_ca, tmp_path / "extra.pem"))
     for ca in (system_ca, extra_ca):
-        cert = ca.issue_cert("127.0.0.1")
-        chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-        cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
-        cert.private_key_pem.write_to_path(str(key))
-        async with emulator(tls_cert=str(chain), tls_key=str(key)) as emu:
+        async with _wss_emulator(ca, tmp_path) as emu:
             client = adapter.RelayClient(
                 project=PROJECT, token=TOKEN, host=emu.host, connect_timeout=10
             )
@@ -308,16 +313,7 @@ class _SilentServer:
         self.opened = 0
         self.texts: list[str] = []
 
-    async def open(
-        self,
-        *,
-        url: str,
-        host: str,
-        port: int,
-        tls: bool,
-        ca_file: str | None,
-        task_group: TaskGroup | None = None,
-    ) -> Stream:
+    async def open(self, **_: Any) -> Stream:  # wherever it is pointed
         client_end, server_end = memory_stream_pair()
         self.opened += 1
         self._group.start_soon(self._serve, server_end)
@@ -365,6 +361,13 @@ class _FailingTransport:
             self.reached.set()
         error = self._errors[min(self.opened, len(self._errors)) - 1]
         raise error
+
+
+def _client_over(adapter: Any, transport: Any, **options: Any) -> Any:
+    """A client of *adapter* that reaches ``wss://relay.example.com`` only through *transport*."""
+    return adapter.RelayClient(
+        project=PROJECT, token=TOKEN, url="wss://relay.example.com", transport=transport, **options
+    )
 
 
 def _cert_error() -> ssl.SSLCertVerificationError:
@@ -460,9 +463,7 @@ async def test_connect_timeout_bounds_a_silent_tcp_server(adapter: Any) -> None:
 @pytest.mark.anyio
 async def test_connect_raises_the_certificate_error(adapter: Any) -> None:
     transport = _FailingTransport(_cert_error())
-    client = adapter.RelayClient(
-        project=PROJECT, token=TOKEN, url="wss://relay.example.com", transport=transport
-    )
+    client = _client_over(adapter, transport)
     with anyio.fail_after(30), pytest.raises(ssl.SSLCertVerificationError) as info:
         await client.connect()
     assert "SIGNALWIRE_RELAY_CA_FILE" in str(info.value)
@@ -480,14 +481,7 @@ async def test_run_stops_on_a_certificate_failure(
     transport = _FailingTransport(
         ConnectionRefusedError(errno.ECONNREFUSED, "refused"), _cert_error()
     )
-    client = adapter.RelayClient(
-        project=PROJECT,
-        token=TOKEN,
-        url="wss://relay.example.com",
-        transport=transport,
-        reconnect_min_delay=0.01,
-        reconnect_max_delay=0.02,
-    )
+    client = _client_over(adapter, transport, reconnect_min_delay=0.01, reconnect_max_delay=0.02)
     with anyio.fail_after(30), pytest.raises(ssl.SSLCertVerificationError) as info:
         await client._serve_forever()
     assert "SIGNALWIRE_RELAY_CA_FILE" in str(info.value)
@@ -500,11 +494,7 @@ async def test_run_stops_on_a_certificate_failure(
 @pytest.mark.sockets
 @pytest.mark.anyio
 async def test_run_stops_on_a_real_untrusted_certificate(adapter: Any, tmp_path: Path) -> None:
-    cert = trustme.CA().issue_cert("127.0.0.1")
-    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
-    cert.private_key_pem.write_to_path(str(key))
-    async with emulator(tls_cert=str(chain), tls_key=str(key)) as emu:
+    async with _wss_emulator(trustme.CA(), tmp_path) as emu:
         client = adapter.RelayClient(
             project=PROJECT, token=TOKEN, host=emu.host, reconnect_min_delay=0.01
         )
@@ -525,14 +515,7 @@ async def test_transient_failures_are_retried_and_logged_once_each(
         TransportClosed("TLS handshake with relay.example.com:443 failed"),
         until=6,
     )
-    client = adapter.RelayClient(
-        project=PROJECT,
-        token=TOKEN,
-        url="wss://relay.example.com",
-        transport=transport,
-        reconnect_min_delay=0.01,
-        reconnect_max_delay=0.04,
-    )
+    client = _client_over(adapter, transport, reconnect_min_delay=0.01, reconnect_max_delay=0.04)
 
     def attempts() -> list[logging.LogRecord]:
         return [
