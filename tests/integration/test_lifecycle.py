@@ -155,6 +155,8 @@ async def test_disconnect_while_dialing_ends_the_attempt(adapter: Any) -> None:
             async with anyio.create_task_group() as group:
                 group.start_soon(dial)
                 leg = await wait_for_leg(emu)
+                # Once the client knows the leg: one it never heard of it cannot end.
+                await wait_until(lambda: client_acked_state(emu, leg.call_id, "ringing"))
                 await client.disconnect()
         assert len(outcome) == 1
         assert isinstance(outcome[0], adapter.ConnectionLostError)
