@@ -164,50 +164,25 @@ async def test_disconnect_while_dialing_ends_the_attempt(adapter: Any) -> None:
 
 
 @pytest.mark.loopback
-async def test_a_dial_ringing_across_a_resumed_session_is_still_owned(adapter: Any) -> None:
+@pytest.mark.parametrize("answer", ["received", "lost"])
+async def test_a_dial_ringing_across_a_resumed_session_is_still_owned(
+    adapter: Any, answer: str
+) -> None:
     """The connection drops while the callee rings: the session resumes and dial()
     keeps waiting (failing at once would make a retrying program ring them twice);
-    when the program then gives up, the leg is ended at the server."""
-    async with emulator() as emu:
-        ring_forever(emu)
-        client = make_client(
-            adapter, emu, request_timeout=10.0, reconnect_min_delay=0.05, reconnect_max_delay=0.1
-        )
-        async with client:
-            outcome: list[BaseException] = []
+    when the program then gives up, the leg is ended at the server.
 
-            async def dial() -> None:
-                try:
-                    await client.dial([[device()]], dial_timeout=1e6)
-                except Exception as exc:
-                    outcome.append(exc)
-
-            async with anyio.create_task_group() as group:
-                group.start_soon(dial)
-                leg = await wait_for_leg(emu)
-                # Drop only once the client knows the leg (the lost-answer case,
-                # where it may not, is the next test's).
-                await wait_until(lambda: client_acked_state(emu, leg.call_id, "ringing"))
-                assert await emu.drop_connections() == 1
-                await wait_until(lambda: len(requests(emu, "signalwire.connect")) == 2)
-                await wait_until(lambda: client.connected)
-                assert outcome == []  # still awaited on the resumed session
-                assert leg.record.state == "ringing"  # nobody ended it on the drop
-                group.cancel_scope.cancel()  # the program gives up
-            await assert_hung_up_by_app(leg)
-
-
-async def test_a_dial_whose_answer_was_lost_with_the_socket_is_still_awaited(adapter: Any) -> None:
-    """calling.dial ran at the server but its answer died with the socket: after the
-    resume dial() keeps waiting (failing would make a retrying program ring the
-    callee twice); when the program then gives up, the leg is ended at the server."""
+    ``lost``: calling.dial ran at the server but its answer died with the socket
+    (the request's outcome is unknown to the client): it is still awaited too.
+    """
     async with emulator() as emu:
         ring_forever(emu)
         client = make_client(
             adapter, emu, request_timeout=30.0, reconnect_min_delay=0.05, reconnect_max_delay=0.1
         )
         async with client:
-            emu.lose_answer_to_next("calling.dial")
+            if answer == "lost":
+                emu.lose_answer_to_next("calling.dial")
             outcome: list[BaseException] = []
 
             async def dial() -> None:
@@ -219,12 +194,14 @@ async def test_a_dial_whose_answer_was_lost_with_the_socket_is_still_awaited(ada
             async with anyio.create_task_group() as group:
                 group.start_soon(dial)
                 leg = await wait_for_leg(emu)
+                # Drop only once the client knows the leg: one whose events died
+                # with the socket it could never end.
                 await wait_until(lambda: client_acked_state(emu, leg.call_id, "ringing"))
                 assert await emu.drop_connections() == 1
                 await wait_until(lambda: len(requests(emu, "signalwire.connect")) == 2)
                 await wait_until(lambda: client.connected)
                 assert outcome == []  # still awaited on the resumed session
-                assert leg.record.state == "ringing"
+                assert leg.record.state == "ringing"  # nobody ended it on the drop
                 group.cancel_scope.cancel()  # the program gives up
             await assert_hung_up_by_app(leg)
 
