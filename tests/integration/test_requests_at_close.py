@@ -101,18 +101,9 @@ async def test_hangup_issued_in_the_same_step_as_disconnect_reaches_the_server(
     async with emulator() as emu:
         client, call, ecall = await _answered_call(adapter, emu)
         outcome: list[BaseException | None] = []
-
-        async def hang_up() -> None:
-            try:
-                await call.hangup()
-            except Exception as exc:
-                outcome.append(exc)
-            else:
-                outcome.append(None)
-
         async with anyio.create_task_group() as group:
             before = _pending(client)
-            group.start_soon(hang_up)
+            group.start_soon(_hang_up, call, outcome)
             # Only until calling.end is in the core: it may or may not be written yet.
             await _until_handed_to_core(client, before)
             await client.disconnect()
@@ -120,6 +111,16 @@ async def test_hangup_issued_in_the_same_step_as_disconnect_reaches_the_server(
         assert isinstance(error, adapter.ConnectionLostError)
         assert error.sent is True  # on the wire, answer lost with the close
         await _assert_outcome_is_honest(adapter, emu, ecall, error)
+
+
+async def _hang_up(call: Any, outcome: list[BaseException | None]) -> None:
+    """``call.hangup()``, its error (or ``None``) appended to *outcome*."""
+    try:
+        await call.hangup()
+    except Exception as exc:
+        outcome.append(exc)
+    else:
+        outcome.append(None)
 
 
 def _pending(client: Any) -> int:
@@ -157,18 +158,9 @@ async def test_queued_while_offline_then_disconnect_fails_unsent(adapter: Any) -
             while client.connected:  # noqa: ASYNC110
                 await anyio.sleep(0.005)
         outcome: list[BaseException | None] = []
-
-        async def hang_up() -> None:
-            try:
-                await call.hangup()
-            except Exception as exc:
-                outcome.append(exc)
-            else:
-                outcome.append(None)
-
         async with anyio.create_task_group() as group:
             before = _pending(client)
-            group.start_soon(hang_up)
+            group.start_soon(_hang_up, call, outcome)
             await _until_handed_to_core(client, before)
             assert client.health().queued_requests == 1  # waiting for the next socket
             await client.disconnect()
