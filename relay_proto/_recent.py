@@ -31,12 +31,15 @@ MAX_RECENT_MESSAGES: Final = 1024
 class RecentIds:
     """The last *size* distinct ids added, with O(1) add, membership and eviction.
 
-    A set answers membership and a ring of *size* slots, allocated once, says
-    which id is the oldest.  (A dict popped from its front would do too, but
-    CPython's dict scans its deleted slots on every ``next(iter(d))``, which
-    turns a steady insert/evict stream quadratic until the next resize; a
-    ``deque`` grows a block at a time with the ids, so the window's order
-    cost memory per id until it was full.)
+    A dict answers membership and a ring of *size* slots, allocated once, says
+    which id is the oldest, so the oldest is evicted by key, never by scanning.
+    (The dict's values are unused: a dict of string keys is a dense entry table
+    of 16 bytes an id behind a small index, where CPython's set is a sparse
+    table of 16-byte slots that grows fourfold and keeps a dummy slot for every
+    eviction until it is rebuilt: 128 KiB against 26 KiB for 1,300 ids, 512 KiB
+    against about 210 KiB for a full window of 4,096.  Popping the dict from its
+    front instead of keeping a ring would scan the deleted slots on every
+    ``next(iter(d))``, quadratic until the next resize.)
 
     Args:
         size: How many ids are kept (at least 1).
@@ -48,7 +51,7 @@ class RecentIds:
         if size < 1:
             raise ValueError(f"size must be at least 1, got {size!r}")
         self.size = size
-        self._seen: set[Hashable] = set()
+        self._seen: dict[Hashable, None] = {}
         self._ring: list[Hashable] = [None] * size
         self._next = 0  # the ring slot written next: it holds the oldest id once full
         self._filled = 0  # ring slots written so far (at most size)
@@ -64,11 +67,11 @@ class RecentIds:
         seen = self._seen
         if item in seen:
             return False
-        seen.add(item)
+        seen[item] = None
         ring = self._ring
         position = self._next
         if self._filled == self.size:
-            seen.discard(ring[position])
+            seen.pop(ring[position], None)
         else:
             self._filled += 1
         ring[position] = item
@@ -83,7 +86,7 @@ class RecentIds:
         meanwhile, that older place may evict it a little early.  The bound
         holds either way: the set and the ring never hold more than ``size``.
         """
-        self._seen.discard(item)
+        self._seen.pop(item, None)
 
     def clear(self) -> None:
         """Forget everything (a brand-new session cannot redeliver the old one's events)."""
