@@ -292,7 +292,7 @@ class Dispatcher:
         if handler is None:
             logger.warning("inbound call %s but no @client.on_call handler", call.call_id)
             return
-        self._spawn_handler(handler, call, f"call handler for call {call.call_id}")
+        self._spawn_handler(handler, call)
 
     def _call_state_changed(self, event: CallStateChanged) -> None:
         call_id = event.call_id
@@ -349,7 +349,7 @@ class Dispatcher:
                 "inbound message %s but no @client.on_message handler", message.message_id
             )
             return
-        self._spawn_handler(handler, message, f"message handler for message {message.message_id}")
+        self._spawn_handler(handler, message)
 
     def _message_state_changed(self, event: MessageStateChanged) -> None:
         # The core releases a message's states in order, after its send result;
@@ -645,10 +645,10 @@ class Dispatcher:
     # Handlers, tasks and callbacks
     # ------------------------------------------------------------------
 
-    def _spawn_handler(self, handler: Callable[[Any], Any], arg: Call | Message, what: str) -> None:
+    def _spawn_handler(self, handler: Callable[[Any], Any], arg: Call | Message) -> None:
         pool = self.pool
         if pool is None:
-            logger.warning("not running %s: the client is shutting down", what)
+            logger.warning("not running %s: the client is shutting down", _handler_what(arg))
             return
         self.handlers_running += 1
         if isinstance(arg, Call):
@@ -658,18 +658,19 @@ class Dispatcher:
         # (a sync function, a partial) through _call_handler.
         func = handler if inspect.iscoroutinefunction(handler) else partial(_call_handler, handler)
         if self.telemetry is not None:
-            func = self.telemetry.wrap_handler(func, what)
-        pool.start_reported(func, arg, self._report_handler, name=what)
+            func = self.telemetry.wrap_handler(func, _handler_what(arg))
+        # The task is named by the call's (or message's) id: that string is
+        # already held, where a "call handler for call <id>" name would be one
+        # more string per held call for as long as its handler runs (asyncio
+        # keeps every task's name); logs still say which handler it was.
+        name = arg.call_id if isinstance(arg, Call) else arg.message_id
+        pool.start_reported(func, arg, self._report_handler, name=name)
 
     def _handler_done(self, arg: Call | Message, error: Exception | None) -> None:
         if isinstance(arg, Call):
             self.handler_calls.discard(arg)
         if error is not None:
-            if isinstance(arg, Call):
-                what = f"call handler for call {arg.call_id}"
-            else:
-                what = f"message handler for message {arg.message_id}"
-            logger.error("%s raised", what, exc_info=error)
+            logger.error("%s raised", _handler_what(arg), exc_info=error)
             if isinstance(arg, Call) and not arg.is_ended:
                 self.end_call(arg, "its handler raised")
         self._work_done()
@@ -757,3 +758,10 @@ async def _call_handler(handler: Callable[[Any], Any], arg: Any) -> None:
     result = handler(arg)
     if inspect.isawaitable(result):
         await result
+
+
+def _handler_what(arg: Call | Message) -> str:
+    """How logs name the handler running for *arg*."""
+    if isinstance(arg, Call):
+        return f"call handler for call {arg.call_id}"
+    return f"message handler for message {arg.message_id}"
