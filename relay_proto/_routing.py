@@ -591,6 +591,19 @@ class Router:
         else:
             logger.debug("dropping %s for unknown call %r", event_type, call_id)
 
+    def drops_redelivery(self, event: RelayEvent) -> bool:
+        """True when :meth:`dispatch` itself drops a redelivery of *event*.
+
+        An offer with a ``call_id`` and an inbound message with a
+        ``message_id`` are recognised by that id (rules 1 and 6), whatever
+        request id the server gives the copy; the session then need not
+        remember the request id as well.
+        """
+        if type(event) is CallReceived:
+            call_id = event.params.get("call_id")
+            return isinstance(call_id, str) and bool(call_id)
+        return type(event) is MessageReceived and bool(event.message_id)
+
     def _first_message(self, event: MessageReceived) -> bool:
         """False when *event* is a redelivery of a message already delivered."""
         message_id = event.message_id

@@ -37,7 +37,11 @@ receives and sends *text messages* and knows the session rules:
 * Redelivered events are ACKed but processed once: a ``signalwire.event``
   whose request id is among the last :data:`~._recent.MAX_RECENT_EVENT_IDS`
   of this session is dropped after its ACK (the window is cleared when a
-  session starts afresh, without resume).
+  session starts afresh, without resume).  An offer (``calling.call.receive``)
+  or an inbound message is not put in that window: the router drops its
+  redelivery by the call's or the message's own id
+  (:meth:`~._routing.Router.drops_redelivery`), and one window per fact keeps
+  a held call's memory small.
 * ``signalwire.connect`` rejected (or timed out) 3 times in a row before the
   first success is fatal: ``AuthenticationFatal``, state ``FAILED``.
 
@@ -638,10 +642,10 @@ class Session:
             if event_id is not None:
                 self._send_text(_ACK_HEAD + dumps(event_id) + _ACK_TAIL)
                 # ACKed again (the server must stop resending), processed once.
-                if not self._recent_events.add(event_id):
+                if event_id in self._recent_events:
                     logger.debug("dropping redelivered signalwire.event %r", event_id)
                     return
-            self._on_event(msg.params)
+            self._on_event(msg.params, event_id)
         elif method == "signalwire.ping":
             if msg.id is not None:
                 self._reply(msg.id)
@@ -665,18 +669,22 @@ class Session:
                 self._send_text(encode_result(msg.id, {}))
             self.protocol_problem(f"unknown server method {method!r}")
 
-    def _on_event(self, envelope: dict[str, Any]) -> None:
+    def _on_event(self, envelope: dict[str, Any], event_id: str | int | None = None) -> None:
         """Validate one ``signalwire.event`` envelope, parse it and hand it to the router.
 
         Bad envelopes are reported and skipped (they were already ACKed: the
-        server must not redeliver what we can never understand).
+        server must not redeliver what we can never understand).  *event_id*
+        (the request's id, not seen before) is remembered here unless the
+        router drops the event's redeliveries by an id of its own.
         """
         event_type = envelope.get("event_type")
         if not isinstance(event_type, str) or not event_type:
+            self._remember_event(event_id)
             self.protocol_problem("signalwire.event without an event_type")
             return
         params = envelope.get("params", {})
         if not isinstance(params, dict):
+            self._remember_event(event_id)
             self.protocol_problem(f"params of {event_type} event is not an object")
             return
         # Numbers or numeric strings (the corpus has both); the rest of the
@@ -687,7 +695,14 @@ class Session:
             value = params.get("authorization_state")
             if isinstance(value, str) and value and self.credentials is not None:
                 self.credentials.authorization_state = value
-        self.router.dispatch(parse_relay_event(event_type, params, timestamp))
+        event = parse_relay_event(event_type, params, timestamp)
+        if event_id is not None and not self.router.drops_redelivery(event):
+            self._recent_events.add(event_id)
+        self.router.dispatch(event)
+
+    def _remember_event(self, event_id: str | int | None) -> None:
+        if event_id is not None:
+            self._recent_events.add(event_id)
 
     def _on_response(
         self, request_id: str | int, msg: Response | ResponseError, now: float

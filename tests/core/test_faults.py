@@ -293,6 +293,26 @@ def test_same_message_or_call_offered_twice_is_delivered_once() -> None:
     assert len([m for m in pair.flush() if "result" in m]) == 8  # every copy ACKed
 
 
+def test_offer_and_message_redeliveries_are_dropped_by_their_own_ids_alone() -> None:
+    # One window per fact: an offer is known by its call_id, a message by its
+    # message_id, so their request ids are not remembered a second time.
+    pair, _ = ready()
+    offer = {"call_id": "c1", "node_id": "n", "context": "office", "call_state": "created"}
+    message = {"message_id": "m-1", "body": "hi", "context": "office"}
+    for _ in range(2):  # the second round is a redelivery: same request ids
+        pair.send(event_frame("e-1", "calling.call.receive", offer))
+        pair.send(event_frame("e-2", "messaging.receive", message))
+    assert len(of(pair, CallReceived)) == 1
+    assert len(of(pair, MessageReceived)) == 1
+    assert pair.conn._session._recent_events.footprint == (0, 0)
+    # Any other event's request id is remembered.
+    state = {"call_id": "c1", "node_id": "n", "call_state": "answered"}
+    assert len(pair.send(event_frame("e-3", "calling.call.state", state))) == 1
+    assert pair.send(event_frame("e-3", "calling.call.state", state)) == []
+    assert pair.conn._session._recent_events.footprint == (1, 1)
+    assert [m["id"] for m in pair.flush() if "result" in m] == ["e-1", "e-2"] * 2 + ["e-3"] * 2
+
+
 def test_dedup_memory_stays_bounded_under_100k_distinct_events() -> None:
     # Text mode (no WebSocket framing) keeps 100k events fast.
     conn = RelayConnection(websocket=False, make_id=iter(["connect"]).__next__)
@@ -322,10 +342,16 @@ def test_dedup_memory_stays_bounded_under_100k_distinct_events() -> None:
     assert router._received_calls.footprint == (MAX_RECENT_CALLS, MAX_RECENT_CALLS)
     assert router._received_messages.footprint == (MAX_RECENT_MESSAGES, MAX_RECENT_MESSAGES)
     assert conn.calls == {}
-    # The newest ids are the ones remembered: a redelivery of the last event is dropped.
-    conn.receive_text(head % 99_999 + bodies[99_999 % 3] % 99_998, 2.0)
+    # The newest ids are the ones remembered: a redelivery of the last state
+    # event (by its request id) and of the last message (by its message id) is
+    # dropped, and ACKed again.
+    conn.receive_text(head % 99_998 + bodies[2] % 99_997, 2.0)
+    conn.receive_text(head % 99_999 + bodies[0] % 99_999, 2.0)
     assert conn.next_event() is None
-    assert conn.texts_to_send() == ['{"jsonrpc":"2.0","id":"e-99999","result":{}}']
+    assert conn.texts_to_send() == [
+        '{"jsonrpc":"2.0","id":"e-99998","result":{}}',
+        '{"jsonrpc":"2.0","id":"e-99999","result":{}}',
+    ]
 
 
 # ---------------------------------------------------------------------------
