@@ -13,10 +13,8 @@ import asyncio
 import contextvars
 import logging
 import os
-import random
 import signal
 import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, TypeVar, cast
@@ -116,12 +114,6 @@ class PortableRuntime(LibraryRuntime):
         #: The transport given by the user, if any (kept when a client binds).
         self.transport = transport
         self.default_transport: Transport = AnyioTransport() if transport is None else transport
-
-    def make_id(self) -> str:
-        return str(uuid.uuid4())
-
-    def jitter(self) -> float:
-        return random.random()
 
     # The library's own functions, called without a wrapper.
     current_time = staticmethod(anyio.current_time)

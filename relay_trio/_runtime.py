@@ -9,10 +9,8 @@ anyio; a test checks it.
 from __future__ import annotations
 
 import contextvars
-import random
 import socket
 import ssl
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TypeVar, cast
@@ -98,12 +96,6 @@ class TrioRuntime(LibraryRuntime):
 
     def __init__(self, transport: Transport | None = None) -> None:
         self.default_transport: Transport = TrioTransport() if transport is None else transport
-
-    def make_id(self) -> str:
-        return str(uuid.uuid4())
-
-    def jitter(self) -> float:
-        return random.random()
 
     # The library's own functions, called without a wrapper.
     current_time = staticmethod(trio.current_time)

@@ -26,6 +26,8 @@ Conventions every implementation follows:
 from __future__ import annotations
 
 import logging
+import random
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -485,8 +487,9 @@ class LibraryRuntime(Runtime):
 
     What relay_anyio's ``PortableRuntime`` and relay_trio's ``TrioRuntime``
     share, written once: a runtime made for one library binds to itself, runs
-    its many small tasks straight in the group (:class:`GroupTaskPool`), and
-    makes its timeouts from the library's cancel scope.  A subclass names that
+    its many small tasks straight in the group (:class:`GroupTaskPool`),
+    makes its timeouts from the library's cancel scope, and draws ids and
+    jitter from :mod:`uuid` and :mod:`random`.  A subclass names that
     scope (:attr:`cancel_scope_class`) and supplies the rest of :class:`Runtime`,
     which is where the libraries differ.
     """
@@ -496,6 +499,12 @@ class LibraryRuntime(Runtime):
 
     def bind(self) -> Runtime:
         return self  # made for one library: nothing to choose
+
+    def make_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def jitter(self) -> float:
+        return random.random()
 
     def move_on_at(
         self, deadline: float, *, shield: bool = False
