@@ -22,7 +22,8 @@ __all__ = ["MAX_RECENT_CALLS", "MAX_RECENT_EVENT_IDS", "MAX_RECENT_MESSAGES", "R
 
 #: ``signalwire.event`` request ids remembered per session, to drop redeliveries.
 MAX_RECENT_EVENT_IDS: Final = 4096
-#: ``call_id`` values of delivered ``calling.call.receive`` offers remembered.
+#: ``call_id`` values remembered of ended calls whose ``calling.call.receive``
+#: was delivered (a live call's own record says so while it lasts).
 MAX_RECENT_CALLS: Final = 1024
 #: ``message_id`` values of delivered ``messaging.receive`` events remembered.
 MAX_RECENT_MESSAGES: Final = 1024

@@ -14,9 +14,10 @@ Routing rules (protocol reference §3.3 and §3.8, the official client's order):
    emitted instead.  With ``over_capacity="ignore"`` (the default, like the
    official client) nothing is sent; with ``"pass"`` the core answers the
    offer with ``calling.pass`` so another consumer of the context takes it.
-   A second offer of a call already delivered (same ``call_id``, within the
-   last :data:`~._recent.MAX_RECENT_CALLS` offers) is a redelivery and is
-   dropped, unless this client passed that call back meanwhile.
+   A second offer of a call already delivered (same ``call_id``: a live call
+   whose offer was delivered, or one of the last
+   :data:`~._recent.MAX_RECENT_CALLS` such calls that ended) is a redelivery
+   and is dropped, unless this client passed that call back meanwhile.
 2. ``calling.call.dial`` is routed by ``tag`` to a pending dial; ``answered``
    and ``failed`` resolve it (:class:`~relay_proto.DialCompleted`).
 3. ``calling.call.state`` for an unknown ``call_id`` whose ``tag`` belongs to a
@@ -162,9 +163,10 @@ class CallInfo:
         direction: ``inbound`` or ``outbound``.
         tag: The dial/connect tag that created it, or ``""``.
         context: The context an inbound call arrived on, or ``""``.
+        received: Its offer (``calling.call.receive``) was delivered.
     """
 
-    __slots__ = ("call_id", "context", "direction", "node_id", "state", "tag")
+    __slots__ = ("call_id", "context", "direction", "node_id", "received", "state", "tag")
 
     def __init__(self, params: Mapping[str, Any], call_id: str) -> None:
         self.call_id = call_id
@@ -174,6 +176,7 @@ class CallInfo:
         self.direction = intern(_s(params, "direction"))
         self.tag = _s(params, "tag")
         self.context = intern(_s(params, "context"))
+        self.received = False
 
     def __repr__(self) -> str:
         return f"CallInfo(call_id={self.call_id!r}, state={self.state!r})"
@@ -314,7 +317,11 @@ class Router:
         elif method == "calling.pass":
             # A call we pass back may be offered to us again: that second
             # offer is not a redelivery of the first.
-            self._received_calls.discard(_s(params, "call_id"))
+            call_id = _s(params, "call_id")
+            self._received_calls.discard(call_id)
+            info = self.calls.get(call_id)
+            if info is not None:
+                info.received = False
 
     def request_done(self, request_id: str, result: Mapping[str, Any]) -> None:
         """The request succeeded (its ``ResponseReceived`` was just emitted).
@@ -618,18 +625,19 @@ class Router:
         if not isinstance(call_id, str) or not call_id:
             logger.debug("dropping calling.call.receive without a call_id")
             return
-        if call_id in self._received_calls:
+        calls = self.calls
+        info = calls.get(call_id)
+        if (info is not None and info.received) or call_id in self._received_calls:
             # Already delivered: the application must not get the same call twice.
+            # (A live call says so itself; an ended one is in the window.)
             logger.debug("dropping redelivered calling.call.receive for call %s", call_id)
             return
-        calls = self.calls
-        if call_id not in calls:
+        if info is None:
             if len(calls) >= self.max_active_calls:
                 self._over_capacity(call_id, _s(event.params, "node_id"))
                 return
-            calls[call_id] = CallInfo(event.params, call_id)
-        self._received_calls.add(call_id)
-        info = calls[call_id]
+            info = calls[call_id] = CallInfo(event.params, call_id)
+        info.received = True
         # A receive for a call that moved on (say, passed back and offered
         # again) must not read as "created".
         if event.state != info.state:
@@ -703,7 +711,10 @@ class Router:
         if actions:
             for action in list(actions.values()):
                 self._complete(action, None, "call_ended")
-        self.calls.pop(call_id, None)
+        info = self.calls.pop(call_id, None)
+        if info is not None and info.received:
+            # Its offer may still be redelivered: remember it past its end.
+            self._received_calls.add(call_id)
 
     def _on_dial(self, event: DialStateChanged) -> None:
         tag = event.tag

@@ -305,12 +305,20 @@ def test_offer_and_message_redeliveries_are_dropped_by_their_own_ids_alone() -> 
     assert len(of(pair, CallReceived)) == 1
     assert len(of(pair, MessageReceived)) == 1
     assert pair.conn._session._recent_events.footprint == (0, 0)
+    # A live call's record says its offer was delivered; the call window
+    # only takes the call once it has ended.
+    assert pair.conn._session.router._received_calls.footprint == (0, 0)
     # Any other event's request id is remembered.
     state = {"call_id": "c1", "node_id": "n", "call_state": "answered"}
     assert len(pair.send(event_frame("e-3", "calling.call.state", state))) == 1
     assert pair.send(event_frame("e-3", "calling.call.state", state)) == []
     assert pair.conn._session._recent_events.footprint == (1, 1)
-    assert [m["id"] for m in pair.flush() if "result" in m] == ["e-1", "e-2"] * 2 + ["e-3"] * 2
+    ended = {"call_id": "c1", "node_id": "n", "call_state": "ended"}
+    assert len(pair.send(event_frame("e-4", "calling.call.state", ended))) == 1
+    assert pair.conn._session.router._received_calls.footprint == (1, 1)
+    assert pair.send(event_frame("e-1", "calling.call.receive", offer)) == []
+    acks = [m["id"] for m in pair.flush() if "result" in m]
+    assert acks == ["e-1", "e-2"] * 2 + ["e-3"] * 2 + ["e-4", "e-1"]
 
 
 def test_dedup_memory_stays_bounded_under_100k_distinct_events() -> None:
@@ -567,6 +575,14 @@ def test_over_capacity_pass_sends_calling_pass() -> None:
     # Passed back, the call may be offered again; with room now, it is delivered.
     pair.send(event_frame(ids(), "calling.call.state", {"call_id": "c1", "call_state": "ended"}))
     assert [type(e) for e in offer(pair, ids, "c2")] == [CallReceived]
+
+
+def test_a_live_call_passed_back_and_offered_again_is_delivered_again() -> None:
+    pair, ids = ready()
+    assert [type(e) for e in offer(pair, ids, "c1")] == [CallReceived]
+    assert offer(pair, ids, "c1") == []  # a redelivery while it is ours
+    pair.conn.send_request("calling.pass", {"call_id": "c1", "node_id": "n-3"}, pair.now)
+    assert [type(e) for e in offer(pair, ids, "c1")] == [CallReceived]
 
 
 def test_over_capacity_ignore_is_the_default_and_sends_nothing() -> None:
