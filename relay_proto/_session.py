@@ -64,9 +64,11 @@ from ._event_base import envelope_timestamp
 from ._events import (
     AuthenticationFatal,
     AuthenticationRejected,
+    CallReceived,
     ConnectionClosed,
     ConnectionDead,
     Event,
+    MessageReceived,
     ProtocolErrorReceived,
     ReconnectScheduled,
     RequestCancelled,
@@ -696,8 +698,11 @@ class Session:
             if isinstance(value, str) and value and self.credentials is not None:
                 self.credentials.authorization_state = value
         event = parse_relay_event(event_type, params, timestamp)
-        if event_id is not None and not self.router.drops_redelivery(event):
-            self._recent_events.add(event_id)
+        if event_id is not None:
+            kind = type(event)  # most events are neither offer nor message: no call
+            keyed = kind is CallReceived or kind is MessageReceived
+            if not keyed or not self.router.drops_redelivery(event):
+                self._recent_events.add(event_id)
         self.router.dispatch(event)
 
     def _remember_event(self, event_id: str | int | None) -> None:
