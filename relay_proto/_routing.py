@@ -170,8 +170,8 @@ class CallInfo:
 
     def __init__(self, params: Mapping[str, Any], call_id: str) -> None:
         self.call_id = call_id
-        self.node_id = _s(params, "node_id")
         # Few distinct values, held for every live call: share one string each.
+        self.node_id = intern(_s(params, "node_id"))
         self.state = intern(_s(params, "call_state") or "created")
         self.direction = intern(_s(params, "direction"))
         self.tag = _s(params, "tag")
@@ -684,7 +684,7 @@ class Router:
         if rank is not None and rank > _CALL_STATE_RANK.get(info.state, -1):
             info.state = intern(new_state)
         if not info.node_id:
-            info.node_id = event.node_id
+            info.node_id = intern(event.node_id)
         # The event says what the server sent; its ``state`` says where the call
         # stands.  They differ only for a late or unknown state (rare: build a
         # second event only then, the event being frozen).

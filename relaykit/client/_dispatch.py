@@ -259,9 +259,9 @@ class Dispatcher:
         call = Call(
             self.client,
             call_id,
-            text("node_id"),
-            text("project_id"),
             # Few distinct values, held by every live call: one string each.
+            intern(text("node_id")),
+            intern(text("project_id")),
             intern(context or text("context")),
             tag=text("tag") or tag,
             direction=intern(text("direction")),
