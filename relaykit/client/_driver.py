@@ -385,7 +385,11 @@ class Driver:
             if hasattr(exc, name):
                 setattr(error, name, getattr(exc, name))
         error.__cause__ = exc
-        logger.error("%s", error)
+        # Said once: run() ends with it (its exit line), and a connect() still
+        # waiting raises it; only a client that connected earlier and lost the
+        # connection later has nobody else to say it.
+        reported = not self._fail_fast or not self.settled.is_set()
+        (logger.debug if reported else logger.error)("%s", error)
         self.error = error
         self.conn.close(self._rt.current_time())
         self.process()

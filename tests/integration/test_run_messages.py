@@ -191,6 +191,7 @@ async def test_an_untrusted_certificate_ends_with_one_line_and_status_1(
     assert last.startswith(f"client.run() stopped at {emu.url} (project {PROJECT!r}): ")
     assert "could not verify the TLS certificate" in last
     assert "SIGNALWIRE_RELAY_CA_FILE" in last
+    assert err.count("could not verify the TLS certificate") == 1  # said once, at the end
     assert TOKEN not in err
 
 

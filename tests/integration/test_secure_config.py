@@ -14,7 +14,7 @@ import logging
 import socket
 import ssl
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import anyio.abc
@@ -486,9 +486,56 @@ async def test_run_stops_on_a_certificate_failure(
         await client._serve_forever()
     assert "SIGNALWIRE_RELAY_CA_FILE" in str(info.value)
     assert transport.opened == 2  # the refusal was retried, the certificate failure was not
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(errors) == 1
-    assert "SIGNALWIRE_RELAY_CA_FILE" in errors[0].getMessage()
+    # Not logged here: run() says it once, in its exit line (test_run_messages.py).
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+class _ThenCertificateError:
+    """The first ``open()`` reaches *inner*; every later one fails certificate verification."""
+
+    frames_websocket = False
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.opened = 0
+        #: Set as the first failure is raised (in the driver's task, which then
+        #: handles it before anything else runs).
+        self.failed = anyio.Event()
+
+    async def open(self, **options: Any) -> Stream:
+        self.opened += 1
+        if self.opened == 1:
+            return cast(Stream, await self._inner.open(**options))
+        await anyio.lowlevel.checkpoint()
+        self.failed.set()
+        raise _cert_error()
+
+
+@pytest.mark.anyio
+async def test_a_certificate_failure_on_a_reconnect_is_logged_once(
+    adapter: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After connect() has returned nobody waits for the error: the log says it, once."""
+    caplog.set_level(logging.INFO, logger="relaykit")
+    async with emulator() as emu:
+        transport = _ThenCertificateError(emu.transport)
+        client = adapter.RelayClient(
+            project=PROJECT,
+            token=TOKEN,
+            url=emu.url,
+            transport=transport,
+            reconnect_min_delay=0.01,
+            reconnect_max_delay=0.02,
+        )
+        with anyio.fail_after(30):
+            await client.connect()
+            assert await emu.drop_connections() == 1
+            await transport.failed.wait()
+            await client.disconnect()
+    assert transport.opened == 2  # not retried
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, errors
+    assert "SIGNALWIRE_RELAY_CA_FILE" in errors[0]
 
 
 @pytest.mark.sockets
