@@ -892,5 +892,6 @@ class Session:
         """Pick the next backoff delay (see _backoff.py) and announce it."""
         delay, attempt = self._backoff.schedule(now)
         at = now + delay
-        logger.info("reconnect %d scheduled in %.2f s", attempt, delay)
+        # DEBUG: the program is told by the event (relaykit's driver logs its own line).
+        logger.debug("reconnect %d scheduled in %.2f s", attempt, delay)
         self._emit(ReconnectScheduled(at=at, delay=delay, attempt=attempt))
