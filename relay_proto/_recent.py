@@ -85,7 +85,7 @@ class RecentIds:
 
         Its place in the ring stays until it ages out; if *item* is added again
         meanwhile, that older place may evict it a little early.  The bound
-        holds either way: the set and the ring never hold more than ``size``.
+        holds either way: the dict and the ring never hold more than ``size``.
         """
         self._seen.pop(item, None)
 

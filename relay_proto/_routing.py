@@ -607,8 +607,7 @@ class Router:
         remember the request id as well.
         """
         if type(event) is CallReceived:
-            call_id = event.params.get("call_id")
-            return isinstance(call_id, str) and bool(call_id)
+            return bool(event.call_id)
         return type(event) is MessageReceived and bool(event.message_id)
 
     def _first_message(self, event: MessageReceived) -> bool:

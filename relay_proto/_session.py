@@ -64,11 +64,9 @@ from ._event_base import envelope_timestamp
 from ._events import (
     AuthenticationFatal,
     AuthenticationRejected,
-    CallReceived,
     ConnectionClosed,
     ConnectionDead,
     Event,
-    MessageReceived,
     ProtocolErrorReceived,
     ReconnectScheduled,
     RequestCancelled,
@@ -671,7 +669,7 @@ class Session:
                 self._send_text(encode_result(msg.id, {}))
             self.protocol_problem(f"unknown server method {method!r}")
 
-    def _on_event(self, envelope: dict[str, Any], event_id: str | int | None = None) -> None:
+    def _on_event(self, envelope: dict[str, Any], event_id: str | int | None) -> None:
         """Validate one ``signalwire.event`` envelope, parse it and hand it to the router.
 
         Bad envelopes are reported and skipped (they were already ACKed: the
@@ -698,11 +696,8 @@ class Session:
             if isinstance(value, str) and value and self.credentials is not None:
                 self.credentials.authorization_state = value
         event = parse_relay_event(event_type, params, timestamp)
-        if event_id is not None:
-            kind = type(event)  # most events are neither offer nor message: no call
-            keyed = kind is CallReceived or kind is MessageReceived
-            if not keyed or not self.router.drops_redelivery(event):
-                self._recent_events.add(event_id)
+        if event_id is not None and not self.router.drops_redelivery(event):
+            self._recent_events.add(event_id)
         self.router.dispatch(event)
 
     def _remember_event(self, event_id: str | int | None) -> None:
